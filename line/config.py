@@ -1,0 +1,72 @@
+"""Settings from the environment: one object, read once at start-up."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the line reads from its environment (see the README's table)."""
+
+    content_dir: Path
+    data_dir: Path
+    database_url: str
+    twilio_auth_token: str | None
+    twilio_account_sid: str | None
+    allow_unsigned: bool = False
+    public_base_url: str | None = None
+    proxy_count: int = 0
+    secret: str | None = None
+    gather_timeout: int = 10
+    silence_limit: int = 12
+    texts_per_call: int = 2
+    texts_per_day: int = 3
+    log_level: str = "INFO"
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("LINE_DATA_DIR") or PROJECT_ROOT / "data")
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'line.db'}"
+        values = dict(
+            content_dir=Path(env.get("LINE_CONTENT_DIR") or PROJECT_ROOT / "content"),
+            data_dir=data_dir,
+            database_url=database_url,
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+            allow_unsigned=_flag(env.get("LINE_ALLOW_UNSIGNED")),
+            public_base_url=(env.get("LINE_PUBLIC_URL") or "").rstrip("/") or None,
+            proxy_count=_int(env, "LINE_PROXY_COUNT", 0),
+            secret=env.get("LINE_SECRET") or None,
+            gather_timeout=_int(env, "LINE_GATHER_TIMEOUT", 10),
+            silence_limit=_int(env, "LINE_SILENCE_LIMIT", 12),
+            texts_per_call=_int(env, "LINE_TEXTS_PER_CALL", 2),
+            texts_per_day=_int(env, "LINE_TEXTS_PER_DAY", 3),
+            log_level=env.get("LINE_LOG_LEVEL", "INFO").upper(),
+        )
+        values.update(overrides)
+        settings = cls(**values)
+        if settings.gather_timeout < 7:
+            raise ValueError("LINE_GATHER_TIMEOUT must be 7 seconds or more")
+        if settings.silence_limit < 12:
+            raise ValueError("LINE_SILENCE_LIMIT must be 12 or more (a reprompt, then 10 extensions)")
+        return settings

@@ -1,0 +1,50 @@
+"""The X-Twilio-Signature check (fails closed) and the outbound Twilio client."""
+from __future__ import annotations
+
+import logging
+
+from flask import abort, request
+from twilio.request_validator import RequestValidator
+
+log = logging.getLogger(__name__)
+
+
+def signed_url(public_base_url: str | None) -> str:
+    """The URL Twilio signed: the public one when the line sits behind a proxy."""
+    if not public_base_url:
+        return request.url
+    query = request.query_string.decode("latin-1")
+    return public_base_url + request.path + (f"?{query}" if query else "")
+
+
+class SignatureCheck:
+    """A before_request hook for the webhook blueprints."""
+
+    def __init__(self, auth_token: str | None, allow_unsigned: bool, public_base_url: str | None):
+        self.validator = RequestValidator(auth_token) if auth_token else None
+        self.allow_unsigned = allow_unsigned
+        self.public_base_url = public_base_url
+        if allow_unsigned:
+            log.warning(
+                "LINE_ALLOW_UNSIGNED is on: requests are NOT checked for Twilio's signature. "
+                "Anyone who can reach this server can use the line. Never run it like this in production."
+            )
+        elif not auth_token:
+            log.error("TWILIO_AUTH_TOKEN is not set: every webhook request will be refused (403).")
+
+    def __call__(self):
+        if self.allow_unsigned:
+            return None
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not self.validator or not signature:
+            log.warning("refused an unsigned request to %s", request.path)
+            abort(403)
+        url = signed_url(self.public_base_url)
+        if "bodySHA256" in request.args:
+            params = request.get_data(as_text=True)
+        else:
+            params = request.form
+        if not self.validator.validate(url, params, signature):
+            log.warning("refused a request to %s with a signature that does not match", request.path)
+            abort(403)
+        return None

@@ -1,0 +1,193 @@
+"""The texter's view of the line, through the Flask test client."""
+import pytest
+
+from conftest import NUMBER, Twilio, make_settings
+from line import create_app
+from line.content import load_library
+from line.sms_encoding import count
+
+LIB = load_library("content")
+EN = LIB.language("en")
+
+
+@pytest.mark.parametrize("body, topic", [
+    ("SIDE", "side-effects"),
+    ("side effects", "side-effects"),
+    ("Side effects??", "side-effects"),
+    ("  sIdE   EFFECTS ", "side-effects"),
+    ("side efects", "side-effects"),
+    ("sied effects", "side-effects"),
+    ("what are the side effects of immunotherapy?", "side-effects"),
+    ("how is it given", "how-given"),
+    ("How is it given?", "how-given"),
+    ("where do I get it", "where"),
+    ("clinical trials", "trials"),
+    ("clinical trails", "trials"),
+    ("TRIALS", "trials"),
+    ("referral", "referral"),
+    ("phone number", "referral"),
+    ("what is immunotherapy", "immunotherapy"),
+    ("What is immunotherpy?", "immunotherapy"),
+    ("what is cancer", "cancer"),
+    ("needle", "needle-site"),
+    ("interleukin-2", "interleukin"),
+    ("IL2", "interleukin"),
+])
+def test_words_and_typos_get_the_topic(twilio, body, topic):
+    assert twilio.text(body) == [EN.topics[topic].text]
+
+
+def test_every_keyword_gets_its_topic_with_source_and_plain_words(twilio):
+    for topic in EN.topics.values():
+        [reply] = twilio.text(topic.keyword)
+        assert reply == topic.text
+        assert "Source: MedlinePlus magazine" in reply
+        assert "MENU" in reply
+
+
+def test_menu_lists_keywords_with_what_they_bring(twilio):
+    [reply] = twilio.text("MENU")
+    for option in ["ABOUT: cancer and immunotherapy basics", "TRIALS: clinical trials", "CALL: "]:
+        assert option in reply
+    [sub] = twilio.text("treatment")
+    assert "SIDE: side effects" in sub and "GIVEN: how it is given" in sub and "MENU: all topics" in sub
+
+
+def test_unknown_text_gets_the_menu_and_a_suggestion(twilio):
+    [reply] = twilio.text("sdie")
+    assert reply.startswith("Sorry, we did not understand. Did you mean SIDE?")
+    assert "TRIALS: clinical trials" in reply
+    [reply] = twilio.text("qqqq zzzz")
+    assert "Did you mean" not in reply and "Reply with a word" in reply
+
+
+def test_help_names_the_line_what_it_sends_how_to_stop_rates_and_the_office(twilio):
+    for word in ["HELP", "help", "Info", "INFO."]:
+        [reply] = twilio.text(word)
+        assert "Cancer Immunotherapy Info Line" in reply
+        assert "cancer immunotherapy" in reply
+        assert "STOP" in reply
+        assert "Msg&data rates may apply" in reply
+        assert "1-866-820-4505" in reply
+        assert "Not medical advice" in reply
+
+
+@pytest.mark.parametrize("word", ["STOP", "stop", "StopAll", "UNSUBSCRIBE", "cancel", "END", "quit", "REVOKE", "OPTOUT", "stop!"])
+def test_opt_out_words_silence_the_line_until_opt_in(twilio, word):
+    assert twilio.text(word) == []  # Twilio itself confirms these words
+    assert twilio.text("side effects") == []
+    assert twilio.text("MENU") == []
+    other = twilio.text("side effects", number="+15555550999")
+    assert other == [EN.topics["side-effects"].text]
+    [welcome] = twilio.text("START")
+    assert "Welcome back" in welcome
+    assert twilio.text("side effects") == [EN.topics["side-effects"].text]
+
+
+@pytest.mark.parametrize("word", ["START", "yes", "Unstop"])
+def test_opt_in_words(twilio, word):
+    twilio.text("STOP")
+    [reply] = twilio.text(word)
+    assert "get texts again" in reply
+    assert twilio.text("trials")
+
+
+def test_help_is_answered_even_after_opting_out(twilio):
+    twilio.text("STOP")
+    [reply] = twilio.text("HELP")
+    assert "1-866-820-4505" in reply
+
+
+def test_a_word_inside_a_sentence_is_not_an_opt_out(twilio):
+    [reply] = twilio.text("how do I stop the side effects")
+    assert reply == EN.topics["side-effects"].text
+    assert twilio.text("trials")
+
+
+def test_opt_out_survives_a_restart(tmp_path):
+    first = Twilio(create_app(make_settings(tmp_path)))
+    assert first.text("STOP") == []
+    second = Twilio(create_app(make_settings(tmp_path)))
+    assert second.text("side effects") == []
+    second.text("START")
+    assert Twilio(create_app(make_settings(tmp_path))).text("side effects")
+
+
+def test_every_reply_is_plain_gsm7_in_at_most_two_segments(twilio):
+    bodies = ["MENU", "HELP", "START", "nonsense words", "sdie", "", *[t.keyword for t in EN.topics.values()],
+              *[m.keyword for m in EN.menus.values() if m.keyword]]
+    for body in bodies:
+        for reply in twilio.text(body):
+            c = count(reply)
+            assert c.encoding == "GSM-7", (body, c.offending)
+            assert c.segments <= 2, (body, c.units)
+
+
+@pytest.mark.parametrize("body", [
+    "",
+    " ",
+    "x" * 1600,
+    "side effects " * 130,
+    "😀😀😀",
+    "side effects 🙏",
+    "<Response><Say>hi</Say></Response>",
+    "]]><Message>forged</Message>",
+    "&amp; &lt; \x00 \u202e",
+    "+1 (555) 555-0123 call me at me@example.com",
+])
+def test_odd_bodies_get_a_valid_short_answer(twilio, body):
+    replies = twilio.text(body)
+    assert len(replies) == 1
+    assert count(replies[0]).segments <= 2
+    assert "forged" not in replies[0] or "side" in replies[0]
+
+
+def test_missing_fields_still_get_an_answer(twilio):
+    response = twilio.post("/sms", {})
+    assert response.status_code == 200
+    assert b"<Message>" in response.data
+
+
+def test_a_failure_inside_the_handler_still_answers_with_the_referral_number(app, twilio, monkeypatch):
+    language = app.extensions["line"].library().language("en")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(language.matcher, "match", broken)
+    [reply] = twilio.text("side effects")
+    assert "1-866-820-4505" in reply
+
+
+def test_a_store_failure_still_answers(app, twilio, monkeypatch):
+    store = app.extensions["line"].store
+
+    def broken(*args, **kwargs):
+        raise OSError("database is gone")
+
+    monkeypatch.setattr(store, "is_opted_out", broken)
+    [reply] = twilio.text("side effects")
+    assert "1-866-820-4505" in reply
+
+
+def test_no_numbers_or_bodies_in_the_logs(twilio, caplog):
+    caplog.set_level("DEBUG")
+    twilio.text("my secret message side effects", number="+15555550177")
+    twilio.text("STOP", number="+15555550177")
+    twilio.text("qwerty uiop", number="+15555550177")
+    assert "5555550177" not in caplog.text
+    assert "secret message" not in caplog.text
+    assert "qwerty" not in caplog.text
+
+
+def test_unknown_texts_are_kept_without_numbers_or_emails(app, twilio):
+    twilio.text("zzyzx 555-0123 qwerty me@example.com")
+    from datetime import datetime, timedelta, timezone
+    rows = app.extensions["line"].store.unmatched_since(datetime.now(timezone.utc) - timedelta(minutes=5))
+    assert [r.text for r in rows] == ["zzyzx [number] qwerty [email]"]
+
+
+def test_healthz(app):
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.json["ok"] is True
