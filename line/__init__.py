@@ -10,6 +10,7 @@ from .config import Settings
 from .content import load_library
 from .runtime import Runtime, runtime
 from .store import Store, load_secret
+from .outbound import Texter
 from .twilio_auth import SignatureCheck
 
 __all__ = ["create_app"]
@@ -28,11 +29,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     store = Store(settings.database_url, load_secret(settings))
     store.create()
     check = SignatureCheck(settings.twilio_auth_token, settings.allow_unsigned, settings.public_base_url)
-    app.extensions["line"] = Runtime(settings=settings, store=store, check_signature=check, _library=library)
+    app.extensions["line"] = Runtime(settings=settings, store=store, check_signature=check,
+                                     texter=Texter(settings, store), _library=library)
 
-    from . import sms
+    from . import sms, voice
 
     app.register_blueprint(sms.bp)
+    app.register_blueprint(voice.bp)
 
     @app.get("/healthz")
     def healthz():

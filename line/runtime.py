@@ -19,6 +19,7 @@ class Runtime:
     settings: Settings
     store: Store
     check_signature: Callable[[], object]  # a before_request hook for the webhooks
+    texter: object  # outbound.Texter: texts sent during a call
     _library: Library
 
     def library(self) -> Library:

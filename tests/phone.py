@@ -1,0 +1,97 @@
+"""A stand-in for Twilio placing a call: it posts, follows Gather actions and Redirects, and
+checks that every answer is valid TwiML that leads somewhere."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
+
+from conftest import NUMBER, TOKEN, twilio_signature
+from line.speech import misread
+
+LINE_NUMBER = "+15555550100"
+
+
+class Step:
+    def __init__(self, response):
+        assert response.status_code == 200, response.data
+        assert response.mimetype == "text/xml"
+        self.xml = response.data.decode()
+        self.root = ElementTree.fromstring(response.data)
+        assert self.root.tag == "Response"
+        check_leads_somewhere(self.root)
+
+    @property
+    def said(self) -> str:
+        return " ".join(" ".join(el.itertext()) for el in self.root.iter("Say"))
+
+    @property
+    def gather(self):
+        return self.root.find("Gather")
+
+    @property
+    def action(self) -> str:
+        return self.gather.get("action")
+
+    @property
+    def redirect(self) -> str | None:
+        el = self.root.find("Redirect")
+        return el.text if el is not None else None
+
+    def state(self, url: str | None = None) -> dict:
+        url = url or self.action
+        return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+    @property
+    def hung_up(self) -> bool:
+        return self.root.find("Hangup") is not None
+
+
+def check_leads_somewhere(root) -> None:
+    """A caller is never left in silence: Gather then Redirect, a Dial with an action, or a Hangup."""
+    children = list(root)
+    assert children, "an empty response hangs up on the caller"
+    tags = [c.tag for c in children]
+    for say in root.iter("Say"):
+        text = " ".join(say.itertext())
+        assert text.strip(), "an empty <Say>"
+        assert not misread(text), (misread(text), text)
+    if "Gather" in tags:
+        gather = children[tags.index("Gather")]
+        assert gather.get("action") and gather.get("method") == "POST"
+        assert gather.get("input") == "dtmf speech"
+        assert int(gather.get("timeout")) >= 7
+        assert gather.get("finishOnKey") == ""
+        assert list(gather), "a Gather with nothing to say"
+        assert tags[tags.index("Gather") + 1:] == ["Redirect"], f"after the Gather: {tags}"
+    elif "Dial" in tags:
+        assert children[tags.index("Dial")].get("action")
+    else:
+        assert tags[-1] in ("Hangup", "Redirect"), tags
+
+
+class Caller:
+    def __init__(self, app, number: str = NUMBER, call_sid: str = "CA0001", base: str = "http://localhost"):
+        self.client = app.test_client()
+        self.number = number
+        self.call_sid = call_sid
+        self.base = base
+        self.last: Step | None = None
+
+    def post(self, url: str, **fields) -> Step:
+        data = {"CallSid": self.call_sid, "From": self.number, "To": LINE_NUMBER, "Caller": self.number, **fields}
+        headers = {"X-Twilio-Signature": twilio_signature(TOKEN, self.base + url, data)}
+        self.last = Step(self.client.post(url, data=data, headers=headers, base_url=self.base))
+        return self.last
+
+    def call(self) -> Step:
+        return self.post("/voice")
+
+    def press(self, key: str) -> Step:
+        return self.post(self.last.action, Digits=key)
+
+    def say(self, words: str) -> Step:
+        return self.post(self.last.action, SpeechResult=words, Confidence="0.9")
+
+    def wait(self) -> Step:
+        """Silence: Twilio runs the verbs after the Gather."""
+        return self.post(self.last.redirect)
