@@ -7,9 +7,10 @@ from flask import Flask, jsonify
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings
-from .content import load_library
+from .reload import LiveLibrary
 from .runtime import Runtime, runtime
 from .store import Store, load_secret
+from .audio import AudioFiles
 from .outbound import Texter
 from .twilio_auth import SignatureCheck
 
@@ -25,26 +26,28 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,
                                 x_host=settings.proxy_count, x_port=settings.proxy_count)
 
-    library = load_library(settings.content_dir)
-    store = Store(settings.database_url, load_secret(settings))
+    content = LiveLibrary(settings.content_dir, settings.reload_seconds)
+    store = Store(settings.database_url, load_secret(settings), retention_days=settings.retention_days)
     store.create()
     check = SignatureCheck(settings.twilio_auth_token, settings.allow_unsigned, settings.public_base_url)
     app.extensions["line"] = Runtime(settings=settings, store=store, check_signature=check,
-                                     texter=Texter(settings, store), _library=library)
+                                     texter=Texter(settings, store), content=content,
+                                     audio=AudioFiles(settings.audio_dir, settings.audio_mode == "files"))
 
-    from . import sms, voice
+    from . import audio, sms, voice
 
     app.register_blueprint(sms.bp)
     app.register_blueprint(voice.bp)
+    app.register_blueprint(audio.bp)
+
+    from . import preview  # GET /preview: staff try the line (local, or LINE_STAFF_PASSWORD)
+
+    app.register_blueprint(preview.bp)
 
     @app.get("/healthz")
     def healthz():
         rt = runtime()
-        problems = []
-        try:
-            rt.store.ping()
-        except Exception as exc:  # say what is wrong, without secrets
-            problems.append(f"store unreachable: {type(exc).__name__}")
+        problems = rt.store.problems()  # says what is wrong, without user names or passwords
         body = {"ok": not problems, "content": rt.library().version, "problems": problems}
         return jsonify(body), (200 if not problems else 503)
 

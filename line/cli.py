@@ -47,18 +47,195 @@ def serve(host: str, port: int, allow_unsigned: bool) -> None:
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 def check(folder: Path | None) -> None:
     """Check a content folder (by default the one the line serves)."""
-    folder = folder or Settings.from_env().content_dir
+    from .checks import check_folder
+
+    report = check_folder(folder or Settings.from_env().content_dir)
+    click.echo(report.render())
+    sys.exit(1 if report.errors else 0)
+
+
+@main.command()
+@click.option("--prune", is_flag=True, help="Also delete clips that no prompt uses any more.")
+def audio(prune: bool) -> None:
+    """Render every spoken prompt and summary to phone-quality audio files.
+
+    Each language, each pace. Files are named by a hash of their words and voice settings, so
+    only what changed is rendered again. Set LINE_AUDIO=files for the line to play them.
+    """
+    from . import audio as clips
+    from .voice import phrases
+
+    settings = Settings.from_env()
     try:
-        library = load_library(folder)
+        library = load_library(settings.content_dir)
     except ContentError as exc:
         _print_problems(exc.problems)
         sys.exit(1)
-    for warning in library.warnings:
-        click.echo(str(warning))
-    click.echo(f"{folder}: no errors ({len(library.warnings)} warnings).")
+    pieces = [(text, library.languages[code].voice.espeak_voice, slow)
+              for code, text in sorted(phrases(library)) for slow in (False, True)]
+
+    def progress(i: int, total: int, result) -> None:
+        words = result.text if len(result.text) <= 60 else result.text[:57] + "..."
+        retried = f" after {result.attempts} tries" if result.attempts > 1 else ""
+        click.echo(f"[{i:>3}/{total}] {result.status:8} {result.seconds:5.1f} s  {words}{retried}")
+
+    click.echo(f"Rendering {len(pieces)} clips into {settings.audio_dir} ...")
+    results = clips.render(pieces, settings.audio_dir, progress=progress)
+    counts = {status: sum(r.status == status for r in results) for status in ("rendered", "cached", "failed")}
+    total = sum(r.seconds for r in results)
+    click.echo(f"{counts['rendered']} rendered, {counts['cached']} unchanged, {counts['failed']} failed; "
+               f"{total / 60:.1f} minutes of audio.")
+    if prune:
+        removed = clips.prune(settings.audio_dir, {r.name for r in results})
+        click.echo(f"{removed} unused clips removed.")
+    if counts["failed"]:
+        click.echo("Prompts without a clip are spoken by Twilio's voice instead.", err=True)
+        sys.exit(1)
 
 
 def _print_problems(problems) -> None:
     for problem in problems:
         click.echo(str(problem), err=True)
     click.echo(f"{len(problems)} error(s): callers keep hearing the last good version.", err=True)
+
+
+# -- the store: schema, retention, usage report ------------------------------------------------
+def _open_store():
+    """The line's store, for upkeep and reports: no key for hashing numbers is needed or made."""
+    from .store import Store
+
+    settings = Settings.from_env()
+    return settings, Store(settings.database_url, None, retention_days=settings.retention_days)
+
+
+def _store_failed(store, exc: Exception) -> click.ClickException:
+    from .store import reason
+
+    return click.ClickException(f"the database at {store.safe_url} cannot be used: {reason(exc)}")
+
+
+@main.group()
+def db() -> None:
+    """The line's database (DATABASE_URL): schema and retention."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create the schema, or upgrade it to this version of the line (safe to run any time)."""
+    _, store = _open_store()
+    try:
+        found, now = store.upgrade()
+    except Exception as exc:
+        raise _store_failed(store, exc) from None
+    if found == now:
+        click.echo(f"{store.safe_url}: schema already at version {now}.")
+    else:
+        click.echo(f"{store.safe_url}: schema {'created at' if found is None else f'upgraded from version {found} to'} version {now}.")
+
+
+@db.command("purge")
+def db_purge() -> None:
+    """Delete what is past keeping now (the line also does it on start and every hour)."""
+    settings, store = _open_store()
+    try:
+        done = store.purge()
+    except Exception as exc:
+        raise _store_failed(store, exc) from None
+    click.echo(f"{store.safe_url} (keeping {settings.retention_days} days): "
+               + ", ".join(f"{n} {what}" for what, n in done.items()) + ".")
+
+
+@db.command("status")
+def db_status() -> None:
+    """Say where the database is, its schema version, and what is wrong with it, if anything."""
+    from .store import SCHEMA_VERSION
+
+    _, store = _open_store()
+    problems = store.problems()
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{store.safe_url}: schema version {store.version()} (this line's is {SCHEMA_VERSION}).")
+
+
+@main.command("report")
+@click.option("--days", type=int, help="The last N days, today included (30 by default).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="The first day (YYYY-MM-DD, UTC).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="The last day, included (today by default).")
+@click.option("--png", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw the report as a picture (PNG) to paste into a slide.")
+def report_command(days: int | None, since, until, png: Path | None) -> None:
+    """Print what callers and texters asked for: per day, topics, not-understood words, exits."""
+    from . import report
+
+    try:
+        first, last = report.period(days, since.date() if since else None, until.date() if until else None)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    settings, store = _open_store()
+    try:
+        library = load_library(settings.content_dir)
+    except ContentError:
+        library = None  # the report still counts, with topic ids for names
+    try:
+        usage = report.build(store, first, last, library)
+    except Exception as exc:
+        raise _store_failed(store, exc) from None
+    click.echo(report.render_text(usage), nl=False)
+    if png:
+        report.render_png(usage, png)
+        click.echo(f"\nChart written to {png}")
+
+
+@main.command("try")
+def try_line() -> None:
+    """Try the line in this terminal: texts, calls, key presses, words, silence.
+
+    Walks the real handlers with the content in use now (see line/simulator.py). Reads
+    commands from the keyboard or from piped input; type help for the list.
+    """
+    import secrets
+
+    from .simulator import keyboard_reader, run_terminal
+
+    overrides = {}
+    if "LINE_LOG_LEVEL" not in os.environ:
+        overrides["log_level"] = "WARNING"
+    settings = Settings.from_env(**overrides)
+    if not settings.twilio_auth_token:
+        # Nothing here is reachable from outside: a one-off token lets the line check the
+        # simulator's signatures as it checks Twilio's (and no "unsigned" warning is logged).
+        settings = Settings.from_env(twilio_auth_token=secrets.token_hex(16), allow_unsigned=False, **overrides)
+    from . import create_app
+
+    try:
+        app = create_app(settings)
+    except ContentError as exc:
+        _print_problems(exc.problems)
+        sys.exit(1)
+    interactive = sys.stdin.isatty()
+    run_terminal(app, keyboard_reader() if interactive else sys.stdin.readline, click.echo, interactive)
+
+
+@db.command("copy")
+@click.argument("source_url")
+def db_copy(source_url: str) -> None:
+    """Copy the opt-outs and usage of the database at SOURCE_URL into DATABASE_URL.
+
+    To move from SQLite to PostgreSQL: DATABASE_URL=postgresql://... line db copy sqlite:///data/line.db
+    """
+    from .store import Store
+
+    settings, target = _open_store()
+    source = Store(source_url, None, retention_days=settings.retention_days)
+    try:
+        copied = target.copy_from(source)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:
+        from .store import reason
+
+        raise click.ClickException(f"the copy from {source.safe_url} to {target.safe_url} failed: {reason(exc)}") from None
+    click.echo(f"Copied from {source.safe_url} to {target.safe_url}: "
+               + ", ".join(f"{n} {name}" for name, n in copied.items()) + ".")

@@ -39,7 +39,12 @@ class Settings:
     silence_limit: int = 12
     texts_per_call: int = 2
     texts_per_day: int = 3
+    retention_days: int = 90
     log_level: str = "INFO"
+    reload_seconds: float = 1.0
+    audio_mode: str = "say"
+    audio_dir: Path | None = None
+    staff_password: str | None = field(default=None, repr=False)  # /preview from other machines
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -61,10 +66,19 @@ class Settings:
             silence_limit=_int(env, "LINE_SILENCE_LIMIT", 12),
             texts_per_call=_int(env, "LINE_TEXTS_PER_CALL", 2),
             texts_per_day=_int(env, "LINE_TEXTS_PER_DAY", 3),
+            retention_days=_int(env, "LINE_RETENTION_DAYS", 90),
             log_level=env.get("LINE_LOG_LEVEL", "INFO").upper(),
+            reload_seconds=float(env.get("LINE_RELOAD_SECONDS") or 1.0),
+            audio_mode=(env.get("LINE_AUDIO") or "say").lower(),
+            audio_dir=Path(env.get("LINE_AUDIO_DIR") or data_dir / "audio"),
+            staff_password=env.get("LINE_STAFF_PASSWORD") or None,
         )
         values.update(overrides)
         settings = cls(**values)
+        if settings.audio_mode not in ("say", "files"):
+            raise ValueError("LINE_AUDIO must be 'say' (Twilio's voice) or 'files' (play rendered clips)")
+        if settings.retention_days < 1:
+            raise ValueError("LINE_RETENTION_DAYS must be 1 or more")
         if settings.gather_timeout < 7:
             raise ValueError("LINE_GATHER_TIMEOUT must be 7 seconds or more")
         if settings.silence_limit < 12:

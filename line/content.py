@@ -149,6 +149,8 @@ class _Loader:
     def __init__(self, folder: Path):
         self.folder = folder
         self.problems: list[Problem] = []
+        self.phrase_lines: dict[tuple[str, str], int] = {}  # (file, normalized phrase) -> line
+        self.unreadable: set[str] = set()  # files already reported missing or unparsable
         self.warnings: list[Problem] = []
         self.digest = hashlib.sha256()
 
@@ -163,15 +165,18 @@ class _Loader:
         label = str(path.relative_to(self.folder.parent)) if path.is_relative_to(self.folder.parent) else str(path)
         if not path.is_file():
             self.error(label, 0, "is missing")
+            self.unreadable.add(label)
             return {}, Lines(), label
         self.digest.update(str(path.relative_to(self.folder)).encode() + b"\0" + path.read_bytes())
         try:
             data, lines = load(path, label)
         except ContentError as exc:
             self.problems.extend(exc.problems)
+            self.unreadable.add(label)
             return {}, Lines(), label
         if not isinstance(data, dict):
             self.error(label, 1, "must be a set of 'name: value' lines")
+            self.unreadable.add(label)
             return {}, lines, label
         return data, lines, label
 
@@ -179,6 +184,8 @@ class _Loader:
         """Check a mapping's fields: required and optional name -> kind ('text', 'list', 'map')."""
         optional = optional or {}
         out = {}
+        if label in self.unreadable:  # its one real problem is reported; its fields would only be noise
+            return out
         for name in data:
             if name not in required and name not in optional:
                 known = ", ".join(sorted({**required, **optional}))
@@ -221,6 +228,8 @@ class _Loader:
         if not self.folder.is_dir():
             raise ContentError([Problem(str(self.folder), 0, "is not a folder")])
         shared, lines, label = self.read(self.folder / "shared.yaml")
+        if label in self.unreadable:  # every other file leans on its facts
+            raise ContentError(self.problems)
         shared = self.fields(shared, lines, label, (), {
             "referral_office": "map", "sources": "map", "phone_keys": "map", "default_language": "text"})
         office = self.fields(shared.get("referral_office", {}), lines, label, ("referral_office",),
@@ -296,7 +305,8 @@ class _Loader:
             for item in [*lang.topics.values(), *lang.menus.values()]:
                 for phrase in ([item.keyword] if item.keyword else []) + list(item.synonyms):
                     if normalize(phrase) in words:
-                        self.error(item.file, 0, f"'{phrase}' is the text word {words[normalize(phrase)]} (opt-out, opt-in or help); choose another")
+                        line = self.phrase_lines.get((item.file, normalize(phrase)), 0)
+                        self.error(item.file, line, f"'{phrase}' is the text word {words[normalize(phrase)]} (opt-out, opt-in or help); choose another")
 
 
 class _LanguageLoader:
@@ -308,16 +318,19 @@ class _LanguageLoader:
         self.sources = sources
         self.keys = keys
         self.phrases: dict[str, Target] = {}
+        self.broken_topics: set[str] = set()  # topic files with problems, reported there
         self.phrase_where: dict[str, str] = {}
 
     def load(self) -> Language | None:
         p = self.p
         before = len(p.problems)
         data, lines, label = p.read(self.folder / "language.yaml")
+        if label in p.unreadable:
+            return None
         lang = p.fields(data, lines, label, (), {
             "name": "text", "line_name": "text", "voice": "map", "spoken": "map", "citations": "map",
             "sms_words": "map", "menu_words": "list", "voice_words": "map",
-        }, {"citation_joiner": "text"})
+        }, {"citation_joiner": "text", "plain_language": "map"})
         voice = p.fields(lang.get("voice", {}), lines, label, ("voice",), {
             "twilio_voice": "text", "twilio_language": "text", "speech_language": "text", "espeak_voice": "text"})
         spoken_raw = p.fields(lang.get("spoken", {}), lines, label, ("spoken",), {
@@ -356,11 +369,13 @@ class _LanguageLoader:
         self.joiner = lang.get("citation_joiner", " and ")
 
         sms, voice_prompts = self.prompts()
+        if sms.keys() != SMS_PROMPTS.keys():  # reported in prompts.yaml; topics and menus need them all
+            return None
         topics = self.topics(sms)
         menus = self.menus(sms, topics)
 
-        for w in lang["menu_words"]:
-            self.add_phrase(w, Target("command", "menu"), f"{label} (menu_words)")
+        for i, w in enumerate(lang["menu_words"]):
+            self.add_phrase(w, Target("command", "menu"), label, lines.at("menu_words", i))
         voice_phrases: dict[str, Target] = {}
         for name, ws in voice_words.items():
             for w in ws:
@@ -396,7 +411,8 @@ class _LanguageLoader:
         return language if len(p.problems) == before else None
 
     def label(self, name: str) -> str:
-        return f"{self.folder.name}/{name}" if self.folder.parent == self.p.folder else str(self.folder / name)
+        """How problems name a file of this language: as `read` does ('content/en/topics/x.yaml')."""
+        return str((self.folder / name).relative_to(self.p.folder.parent))
 
     def text_fill(self, template: str) -> str:
         return fill(template, **self.text_facts)
@@ -404,17 +420,18 @@ class _LanguageLoader:
     def voice_fill(self, template: str) -> str:
         return fill(self.spoken.say(template), **self.voice_facts)
 
-    def add_phrase(self, phrase: str, target: Target, where: str) -> None:
+    def add_phrase(self, phrase: str, target: Target, where: str, line: int = 0) -> None:
         norm = normalize(phrase)
         if not norm:
-            self.p.error(where, 0, f"'{phrase}' has no letters or digits")
+            self.p.error(where, line, f"'{phrase}' has no letters or digits")
             return
+        self.p.phrase_lines.setdefault((where, norm), line)
         if norm in self.phrases and self.phrases[norm] != target:
             other = self.phrases[norm]
-            self.p.error(where, 0, f"'{phrase}' is also a keyword or synonym of {other.kind} '{other.id}' ({self.phrase_where[norm]})")
+            self.p.error(where, line, f"'{phrase}' is also a keyword or synonym of {other.kind} '{other.id}' ({self.phrase_where[norm]})")
             return
         self.phrases[norm] = target
-        self.phrase_where[norm] = where
+        self.phrase_where[norm] = f"{where}:{line}" if line else where
 
     def prompts(self) -> tuple[dict, dict]:
         p = self.p
@@ -443,8 +460,8 @@ class _LanguageLoader:
             p.error(self.label("topics/"), 0, "there are no topics (one .yaml file per topic)")
         topics = {}
         for path in files:
-            data, lines, label = p.read(path)
             before = len(p.problems)
+            data, lines, label = p.read(path)
             f = p.fields(data, lines, label, (), {
                 "keyword": "text", "label": "text", "sources": "list", "reviewed": "text",
                 "text": "text", "speech": "text"}, {"synonyms": "list"})
@@ -466,6 +483,7 @@ class _LanguageLoader:
                 if name in f:
                     p.places(f[name], FACTS, label, lines.at(name), name)
             if len(p.problems) > before:
+                self.broken_topics.add(tid)
                 continue
             citation = self.joiner.join(self.citations[s] for s in f["sources"])
             body = self.text_fill(f["text"])
@@ -480,13 +498,15 @@ class _LanguageLoader:
             )
             topics[tid] = topic
             target = Target("topic", tid)
-            for phrase in [keyword, *topic.synonyms]:
-                self.add_phrase(phrase, target, label)
+            for i, phrase in enumerate([keyword, *topic.synonyms]):
+                self.add_phrase(phrase, target, label, lines.at("synonyms", i - 1) if i else lines.at("keyword"))
         return topics
 
     def menus(self, sms: dict, topics: dict[str, Topic]) -> dict[str, Menu]:
         p = self.p
         data, lines, label = p.read(self.folder / "menu.yaml")
+        if label in p.unreadable:
+            return {}
         data = p.fields(data, lines, label, (), {"main": "map", "menus": "map"})
         raw = {"main": data.get("main", {})}
         for mid, m in data.get("menus", {}).items():
@@ -511,7 +531,7 @@ class _LanguageLoader:
             if len(options) > MAX_MENU_OPTIONS:
                 p.error(label, lines.at(*path, "options"), f"menu '{mid}' has {len(options)} options; callers can follow {MAX_MENU_OPTIONS} at most")
             for o in options:
-                if o not in topics and o not in raw:
+                if o not in topics and o not in raw and o not in self.broken_topics:
                     p.error(label, lines.at(*path, "options"), f"menu '{mid}' lists '{o}', which is neither a topic nor a menu")
                 if o == "main":
                     p.error(label, lines.at(*path, "options"), "the main menu cannot be an option; every menu offers it already")
@@ -522,7 +542,7 @@ class _LanguageLoader:
                 p.error(label, lines.at(*path, "keyword"), f"keyword '{kw}' must be one word of 2 to 15 capital letters or digits")
             shapes[mid] = f
         self.check_tree(shapes, topics, label)
-        if any(pr.file == label for pr in p.problems):
+        if self.broken_topics or any(pr.file == label for pr in p.problems):
             return {}
 
         def option_lines(options) -> str:
@@ -547,8 +567,9 @@ class _LanguageLoader:
                 synonyms=tuple(f.get("synonyms", ())), options=tuple(f["options"]), text=text, file=label,
             )
             if f.get("keyword"):
-                for phrase in [f["keyword"], *f.get("synonyms", [])]:
-                    self.add_phrase(phrase, Target("menu", mid), label)
+                for i, phrase in enumerate([f["keyword"], *f.get("synonyms", [])]):
+                    line = lines.at(*path, "synonyms", i - 1) if i else lines.at(*path, "keyword")
+                    self.add_phrase(phrase, Target("menu", mid), label, line)
         return menus
 
     def check_tree(self, shapes: dict, topics: dict, label: str) -> None:

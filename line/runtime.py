@@ -2,16 +2,23 @@
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from .config import Settings
 from .content import Library
+from .audio import AudioFiles
+from .reload import LiveLibrary
 from .store import Store
 
 log = logging.getLogger(__name__)
+
+# True while staff try the line (line/simulator.py): nothing is counted as usage. A context
+# variable, not a header, so no request from outside the process can set it.
+PREVIEW: ContextVar[bool] = ContextVar("line_preview", default=False)
 
 
 @dataclass
@@ -20,20 +27,39 @@ class Runtime:
     store: Store
     check_signature: Callable[[], object]  # a before_request hook for the webhooks
     texter: object  # outbound.Texter: texts sent during a call
-    _library: Library
+    content: LiveLibrary
+    audio: AudioFiles
 
     def library(self) -> Library:
-        return self._library
+        """The content for this request: one version from its start to its end."""
+        if has_request_context():
+            if "line_library" not in g:
+                g.line_library = self.content.get()
+            return g.line_library
+        return self.content.get()
 
-    def record(self, channel: str, language: str, step: str, outcome: str) -> None:
-        """Usage is worth keeping, but never worth failing an answer for."""
+    def record(self, channel: str, language: str, step: str, outcome: str, call: str | None = None) -> None:
+        """Usage is worth keeping, but never worth failing an answer for.
+
+        `call` is the call's id (Twilio's CallSid; the store keeps only its keyed hash, to tell
+        where callers leave the menu). A voice step gives it without saying: it is in the request.
+        """
+        if PREVIEW.get():
+            return
+        if call is None and channel == "voice":
+            from flask import has_request_context, request
+
+            if has_request_context():
+                call = request.form.get("CallSid") or None
         try:
-            self.store.record(channel, language, step, outcome)
+            self.store.record(channel, language, step, outcome, call=call)
         except Exception:
             log.exception("could not record a usage event")
         log.info("%s %s step=%s outcome=%s", channel, language, step, outcome)
 
     def record_unmatched(self, channel: str, language: str, text: str) -> None:
+        if PREVIEW.get():
+            return
         try:
             self.store.record_unmatched(channel, language, text)
         except Exception:

@@ -1,25 +1,53 @@
-"""Opt-outs, preferences and usage events, through SQLAlchemy Core.
+"""Opt-outs, usage events and the line's schema, through SQLAlchemy Core.
 
-SQLite (a file in the data folder) is the default; PostgreSQL when DATABASE_URL says so.
-Phone numbers are never stored: a keyed hash (HMAC-SHA256) stands in for them.
+SQLite (a file in the data folder) is the default; PostgreSQL when DATABASE_URL says so
+(`postgresql://...`, or `postgres://...` as hosting platforms hand it out).
+
+What is kept, and why (the README's "What is stored, and for how long" says the same):
+- `numbers`: a keyed hash (HMAC-SHA256) of each number that sent STOP or START, whether it is
+  opted out, and how many such writes it has had (`revision`, so the last word is known).
+  Never the number itself. Kept while the line runs: an opt-out must be honoured for good.
+- `events`: one row per answer: time, channel, language, step (menu or topic id), outcome, and
+  for calls a keyed hash of the call's id (to tell where callers leave the menu), cleared after
+  the retention period.
+- `unmatched`: texts and speech nobody understood, with digits, emails and numbers removed,
+  deleted after the retention period (LINE_RETENTION_DAYS, 90 days by default).
+- `texts_sent`: hashed number and call of each text sent from a call, for the limits; deleted
+  after two days.
+
+The schema is versioned in `schema_info`. `Store.upgrade()` makes a new database at the latest
+version, or applies the missing steps of MIGRATIONS to an older one, in one transaction, under a
+lock that keeps two workers from doing it at once (PostgreSQL: an advisory transaction lock;
+SQLite: BEGIN IMMEDIATE). When the database cannot be reached the store raises, and tries the
+upgrade again on its next use: the line keeps answering without it.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import re
 import secrets
+import threading
+import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 
 from sqlalchemy import (
     Boolean, Column, DateTime, Integer, MetaData, String, Table, create_engine, delete, event,
-    func, insert, select,
+    func, insert, inspect, select, text, update,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
+
+DEFAULT_RETENTION_DAYS = 90
+TEXTS_SENT_KEPT = timedelta(days=2)  # the daily limit looks back one day
+PURGE_EVERY = 3600.0  # seconds between purges while the line runs
+_UPGRADE_LOCK = 7_241_950_318  # pg_advisory_xact_lock key: "the line's schema"
 
 metadata = MetaData()
 numbers = Table(
@@ -28,6 +56,7 @@ numbers = Table(
     Column("opted_out", Boolean, nullable=False, default=False),
     Column("language", String(8)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("revision", Integer, nullable=False, server_default="0"),  # version 2
 )
 events = Table(
     "events", metadata,
@@ -37,6 +66,7 @@ events = Table(
     Column("language", String(8), nullable=False),
     Column("step", String(64), nullable=False),
     Column("outcome", String(20), nullable=False),
+    Column("call_hash", String(64)),  # version 2
 )
 unmatched = Table(
     "unmatched", metadata,
@@ -55,6 +85,23 @@ texts_sent = Table(
 )
 schema_info = Table("schema_info", metadata, Column("version", Integer, nullable=False))
 
+
+# -- migrations: each takes a database at the version before it to its own version ----------
+# Version 1 is the schema the line first shipped with. A new database is made at the latest
+# version straight from `metadata`; these steps bring older ones up without losing rows.
+def _v2_call_key_and_revision(conn: Connection) -> None:
+    """events.call_hash tells a call's steps apart (where callers leave the menu);
+    numbers.revision counts STOP/START writes, so the one in force is the last one."""
+    conn.execute(text("ALTER TABLE events ADD COLUMN call_hash VARCHAR(64)"))
+    conn.execute(text("ALTER TABLE numbers ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"))
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (2, _v2_call_key_and_revision),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+# -- texts nobody understood -----------------------------------------------------------------
 _EMAIL = re.compile(r"\S+@\S+")
 _NUMBERISH = re.compile(r"\S*\d\S*")
 
@@ -66,6 +113,7 @@ def redact(text: str) -> str:
     return " ".join(text.split())[:200]
 
 
+# -- where the database is -------------------------------------------------------------------
 def normalize_url(url: str) -> str:
     """Accept postgres:// (as hosting platforms give it) and use the psycopg driver."""
     if url.startswith("postgres://"):
@@ -73,6 +121,24 @@ def normalize_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
+
+
+def safe_url(url: str) -> str:
+    """The database URL with no user, password or query: safe for logs and /healthz."""
+    try:
+        parsed = make_url(normalize_url(url))
+    except Exception:
+        return "(a DATABASE_URL that cannot be read)"
+    bare = URL.create(parsed.get_backend_name(), host=parsed.host, port=parsed.port, database=parsed.database)
+    return bare.render_as_string(hide_password=True)
+
+
+def reason(exc: BaseException) -> str:
+    """What went wrong, by kind only: driver messages can hold user names and parameters."""
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        return f"{type(exc).__name__} ({type(orig).__module__.split('.')[0]}.{type(orig).__name__})"
+    return type(exc).__name__
 
 
 def load_secret(settings) -> bytes:
@@ -98,12 +164,27 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _utc(value):
+    """SQLite gives back UTC times without their zone: say it, so PostgreSQL does not guess."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
 class Store:
-    def __init__(self, url: str, secret: bytes):
+    def __init__(self, url: str, secret: bytes | None, retention_days: int = DEFAULT_RETENTION_DAYS):
+        """`secret` is the key for hashing numbers; None opens the store for reports and upkeep only."""
         self.url = normalize_url(url)
+        self.safe_url = safe_url(url)
         self.secret = secret
+        self.retention_days = retention_days
         self.engine = self._engine(self.url)
         self.dialect = self.engine.dialect.name
+        # Writes take SQLite's write lock at BEGIN, so they wait their turn instead of failing.
+        self._writer = self.engine.execution_options(sqlite_immediate=True)
+        self._ready = False
+        self._upgrading = threading.Lock()
+        self._last_purge = time.monotonic()
 
     @staticmethod
     def _engine(url: str) -> Engine:
@@ -111,82 +192,248 @@ class Store:
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 10})
+            engine = create_engine(url, connect_args={"timeout": 10}, hide_parameters=True)
 
             @event.listens_for(engine, "connect")
             def _pragmas(conn, _record):
+                conn.isolation_level = None  # SQLAlchemy's "begin" below says BEGIN itself
                 cur = conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.close()
 
-            return engine
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            @event.listens_for(engine, "begin")
+            def _begin(conn):
+                immediate = conn.get_execution_options().get("sqlite_immediate")
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
-    def create(self) -> None:
-        metadata.create_all(self.engine)
-        with self.engine.begin() as conn:
-            if conn.execute(select(func.count()).select_from(schema_info)).scalar() == 0:
-                conn.execute(insert(schema_info).values(version=SCHEMA_VERSION))
+            return engine
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 3}
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True,
+                             connect_args=connect_args)
+
+    # -- schema ----------------------------------------------------------------------------
+    @staticmethod
+    def _version(conn: Connection) -> int | None:
+        """The schema version of the database; None for an empty database."""
+        inspector = inspect(conn)
+        if inspector.has_table("schema_info"):
+            found = conn.execute(select(func.max(schema_info.c.version))).scalar()
+            if found is not None:
+                return found
+        return 1 if inspector.has_table("numbers") or inspector.has_table("events") else None
+
+    def version(self) -> int | None:
+        with self.engine.connect() as conn:
+            return self._version(conn)
+
+    @contextmanager
+    def _locked(self):
+        """A transaction that no other worker's upgrade runs beside."""
+        with self._writer.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
+            yield conn
+
+    def upgrade(self) -> tuple[int | None, int]:
+        """Make the schema, or bring it up to date. Returns (version found, version now)."""
+        with self._upgrading:
+            found = self.version()
+            if found is not None and found >= SCHEMA_VERSION:
+                if found > SCHEMA_VERSION:
+                    log.warning("the database's schema (version %s) is newer than this line's (%s)",
+                                found, SCHEMA_VERSION)
+                self._ready = True
+                return found, found
+            with self._locked() as conn:
+                found = self._version(conn)  # another worker may have done it meanwhile
+                if found is None:
+                    metadata.create_all(conn)
+                elif found < SCHEMA_VERSION:
+                    for version, step in MIGRATIONS:
+                        if version > found:
+                            step(conn)
+                if found is None or found < SCHEMA_VERSION:
+                    conn.execute(delete(schema_info))
+                    conn.execute(insert(schema_info).values(version=SCHEMA_VERSION))
+                    log.info("database schema: version %s -> %s", found or 0, SCHEMA_VERSION)
+            self._ready = True
+            return found, max(found or 0, SCHEMA_VERSION)
+
+    def _ensure(self) -> None:
+        if not self._ready:
+            self.upgrade()
+
+    def create(self) -> bool:
+        """On start: make or upgrade the schema, then purge what is past keeping. When the database
+        cannot be reached, say so and go on: the line answers without it and tries again later."""
+        try:
+            self.upgrade()
+        except Exception as exc:
+            log.error("the database at %s is not usable (%s); answering without it until it is",
+                      self.safe_url, reason(exc))
+            return False
+        self._purge_quietly()
+        return True
+
+    def problems(self) -> list[str]:
+        """What is wrong with the store, for /healthz: no user names, passwords or parameters."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except Exception as exc:
+            return [f"database unreachable at {self.safe_url}: {reason(exc)}"]
+        try:
+            self._ensure()  # the schema could not be made at start: try again now
+        except Exception as exc:
+            return [f"database schema not ready at {self.safe_url}: {reason(exc)}"]
+        return []
+
+    def ping(self) -> None:
+        self._ensure()
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
 
     def hash(self, value: str) -> str:
+        if not self.secret:
+            raise RuntimeError("this store was opened without the key for hashing numbers")
         return hmac.new(self.secret, value.strip().encode(), hashlib.sha256).hexdigest()
 
-    # -- numbers -------------------------------------------------------------------------
-    def _upsert_number(self, conn, number_hash: str, **values) -> None:
+    # -- numbers ---------------------------------------------------------------------------
+    def set_opted_out(self, number: str, opted_out: bool) -> int:
+        """Record STOP (True) or START (False) for a number. Returns the write's revision: writes
+        to one number are numbered in the order the database applied them, and the last wins."""
+        self._ensure()
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        values["updated_at"] = _now()
-        stmt = dialect_insert(numbers).values(number_hash=number_hash, **{"opted_out": False, **values})
-        conn.execute(stmt.on_conflict_do_update(index_elements=["number_hash"], set_=values))
-
-    def set_opted_out(self, number: str, opted_out: bool) -> None:
-        with self.engine.begin() as conn:
-            self._upsert_number(conn, self.hash(number), opted_out=opted_out)
+        stmt = dialect_insert(numbers).values(number_hash=self.hash(number), opted_out=opted_out,
+                                              updated_at=_now(), revision=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["number_hash"],
+            set_={"opted_out": stmt.excluded.opted_out, "updated_at": stmt.excluded.updated_at,
+                  "revision": numbers.c.revision + 1},
+        ).returning(numbers.c.revision)
+        with self._writer.begin() as conn:
+            return conn.execute(stmt).scalar_one()
 
     def is_opted_out(self, number: str) -> bool:
+        self._ensure()
         with self.engine.connect() as conn:
             row = conn.execute(select(numbers.c.opted_out).where(numbers.c.number_hash == self.hash(number))).first()
         return bool(row and row.opted_out)
 
-    # -- usage ---------------------------------------------------------------------------
-    def record(self, channel: str, language: str, step: str, outcome: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(insert(events).values(at=_now(), channel=channel, language=language, step=step[:64], outcome=outcome))
+    # -- usage -----------------------------------------------------------------------------
+    def record(self, channel: str, language: str, step: str, outcome: str, call: str | None = None) -> None:
+        """One answer. `call` is the call's id (CallSid): only its keyed hash is kept."""
+        self._ensure()
+        with self._writer.begin() as conn:
+            conn.execute(insert(events).values(at=_now(), channel=channel, language=language, step=step[:64],
+                                               outcome=outcome[:20], call_hash=self.hash(call) if call else None))
+        self._maybe_purge()
 
     def record_unmatched(self, channel: str, language: str, text: str) -> None:
         clean = redact(text)
         if not clean:
             return
-        with self.engine.begin() as conn:
+        self._ensure()
+        with self._writer.begin() as conn:
             conn.execute(insert(unmatched).values(at=_now(), channel=channel, language=language, text=clean))
+        self._maybe_purge()
 
     def events_since(self, since: datetime) -> list:
+        self._ensure()
         with self.engine.connect() as conn:
             return list(conn.execute(select(events).where(events.c.at >= since).order_by(events.c.id)))
 
     def unmatched_since(self, since: datetime) -> list:
+        self._ensure()
         with self.engine.connect() as conn:
             return list(conn.execute(select(unmatched).where(unmatched.c.at >= since).order_by(unmatched.c.id)))
 
-    def purge_unmatched(self, older_than_days: int) -> int:
-        with self.engine.begin() as conn:
-            return conn.execute(delete(unmatched).where(unmatched.c.at < _now() - timedelta(days=older_than_days))).rowcount
+    # -- keeping no more than needed -------------------------------------------------------
+    def purge(self, retention_days: int | None = None) -> dict[str, int]:
+        """Delete not-understood texts past the retention period, clear the per-call keys of older
+        events, and delete the records of texts sent from calls once the limits no longer need them."""
+        self._ensure()
+        days = self.retention_days if retention_days is None else retention_days
+        cutoff = _now() - timedelta(days=days)
+        with self._writer.begin() as conn:
+            done = {
+                "unmatched texts deleted": conn.execute(delete(unmatched).where(unmatched.c.at < cutoff)).rowcount,
+                "call keys cleared": conn.execute(
+                    update(events).where(events.c.at < cutoff, events.c.call_hash.is_not(None))
+                    .values(call_hash=None)).rowcount,
+                "sent-text records deleted": conn.execute(
+                    delete(texts_sent).where(texts_sent.c.at < _now() - TEXTS_SENT_KEPT)).rowcount,
+            }
+        self._last_purge = time.monotonic()
+        return done
 
-    # -- texts sent from calls -----------------------------------------------------------
+    def purge_unmatched(self, older_than_days: int) -> int:
+        return self.purge(older_than_days)["unmatched texts deleted"]
+
+    def _purge_quietly(self) -> None:
+        try:
+            done = self.purge()
+        except Exception as exc:
+            log.warning("could not purge old records (%s)", reason(exc))
+            return
+        if any(done.values()):
+            log.info("purged: %s", ", ".join(f"{n} {what}" for what, n in done.items()))
+
+    def _maybe_purge(self) -> None:
+        if time.monotonic() - self._last_purge >= PURGE_EVERY:
+            self._last_purge = time.monotonic()
+            self._purge_quietly()
+
+    # -- moving -----------------------------------------------------------------------------
+    def copy_from(self, source: "Store", batch: int = 1000) -> dict[str, int]:
+        """Copy another store's rows into this one (to move from SQLite to PostgreSQL). Opt-outs
+        merge, the newer write of each number winning; usage rows are added, so this database must
+        have none yet. Hashes are copied as they are: keep the same LINE_SECRET."""
+        source.upgrade()
+        self.upgrade()
+        with self.engine.connect() as conn:
+            if any(conn.execute(select(func.count()).select_from(t)).scalar() for t in (events, unmatched, texts_sent)):
+                raise ValueError(f"{self.safe_url} already has usage records: copy into a new database")
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        upsert = dialect_insert(numbers)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=["number_hash"],
+            set_={"opted_out": upsert.excluded.opted_out, "updated_at": upsert.excluded.updated_at,
+                  "revision": numbers.c.revision + 1},
+            where=numbers.c.updated_at < upsert.excluded.updated_at,
+        )
+        copied = {}
+        with source.engine.connect() as src, self._writer.begin() as dst:
+            for table, stmt in ((numbers, upsert), (events, insert(events)), (unmatched, insert(unmatched)),
+                                (texts_sent, insert(texts_sent))):
+                columns = [c for c in table.c if c.name != "id"]  # new ids come from this database
+                result = src.execution_options(yield_per=batch).execute(select(*columns).order_by(*table.primary_key))
+                copied[table.name] = 0
+                for chunk in result.mappings().partitions():
+                    dst.execute(stmt, [{k: _utc(v) for k, v in row.items()} for row in chunk])
+                    copied[table.name] += len(chunk)
+        return copied
+
+    # -- texts sent from calls -------------------------------------------------------------
     def texts_sent_to(self, number: str, call_sid: str, since: datetime) -> tuple[int, int]:
         """(texts sent in this call, texts sent to this number since `since`)."""
+        self._ensure()
         nh, ch = self.hash(number), self.hash(call_sid)
         with self.engine.connect() as conn:
             rows = list(conn.execute(select(texts_sent.c.call_hash).where(texts_sent.c.number_hash == nh, texts_sent.c.at >= since)))
         return sum(1 for r in rows if r.call_hash == ch), len(rows)
 
     def record_text_sent(self, number: str, call_sid: str) -> None:
-        with self.engine.begin() as conn:
+        self._ensure()
+        with self._writer.begin() as conn:
             conn.execute(insert(texts_sent).values(at=_now(), number_hash=self.hash(number), call_hash=self.hash(call_sid)))
-
-    def ping(self) -> None:
-        with self.engine.connect() as conn:
-            conn.execute(select(1))

@@ -63,6 +63,37 @@ def _count(raw: str | None) -> int:
     return int(raw) if raw and raw.isdigit() and len(raw) < 4 else 0
 
 
+def key_line(lang: Language, keys, name: str) -> str:
+    return fill(lang.voice_prompts[f"key_{name}"], key=lang.spoken.key(keys[name]))
+
+
+def option_line(lang: Language, position: int, option: str) -> str:
+    item = lang.item(option)
+    return fill(lang.voice_prompts["option"], label=item.spoken_label, key=lang.spoken.key(str(position)))
+
+
+def phrases(library: Library) -> set[tuple[str, str]]:
+    """Every piece the phone menu can say, as (language code, words): what `line audio` renders."""
+    found = set()
+    for lang in library.languages.values():
+        p = lang.voice_prompts
+        pieces = [p[name] for name in ("greeting", "speech_hint", "silence", "more_time", "not_understood",
+                                       "transfer", "transfer_failed", "number", "goodbye", "slower_on",
+                                       "text_sent", "text_opted_out", "text_limit", "text_failed",
+                                       "text_no_topic", "error")]
+        pieces += [key_line(lang, library.keys, name) for name in library.keys]
+        pieces.append(fill(p["number_again"], key=lang.spoken.key(library.keys["repeat"])))
+        pieces.append(fill(p["offer_referral"], key=lang.spoken.key(library.keys["referral"])))
+        pieces += [fill(p["wrong_key"], key=lang.spoken.key(k)) for k in "0123456789*#"]
+        for menu in lang.menus.values():
+            if menu.id != "main":
+                pieces.append(fill(p["submenu_intro"], label=menu.spoken_label))
+            pieces += [option_line(lang, i, o) for i, o in enumerate(menu.options, start=1)]
+        pieces += [t.speech for t in lang.topics.values()]
+        found.update((lang.code, piece) for piece in pieces)
+    return found
+
+
 def parent(lang: Language, place: str) -> str:
     for menu in lang.menus.values():
         if place in menu.options:
@@ -87,7 +118,7 @@ class Prompter:
         return self.lang.spoken.key(self.keys[name])
 
     def key_line(self, name: str) -> str:
-        return fill(self.p[f"key_{name}"], key=self.key(name))
+        return key_line(self.lang, self.keys, name)
 
     def can_text(self) -> bool:
         return self.rt.texter.can_text(request.form.get("From", ""))
@@ -101,8 +132,7 @@ class Prompter:
         elif place in self.lang.menus:
             menu = self.lang.menus[place]
             for i, option in enumerate(menu.options, start=1):
-                item = self.lang.item(option)
-                lines.append(fill(self.p["option"], label=item.spoken_label, key=self.lang.spoken.key(str(i))))
+                lines.append(option_line(self.lang, i, option))
             lines += [self.key_line("referral"), self.key_line("repeat")]
             if place == "main":
                 if not self.call.slow:
@@ -128,7 +158,23 @@ class Prompter:
         return intro + self.options(place) + hint
 
     # -- TwiML ---------------------------------------------------------------------------
-    def say(self, parent, text: str) -> None:
+    def say(self, parent, pieces: list[str]) -> None:
+        """Play the rendered clip of each piece where there is one; let Twilio's voice say the rest."""
+        audio = self.rt.audio
+        waiting: list[str] = []
+        for piece in (p for p in pieces if p):
+            clip = audio.clip_for(piece, self.lang.voice.espeak_voice, self.call.slow)
+            if clip:
+                if waiting:
+                    self._say_text(parent, " ".join(waiting))
+                    waiting = []
+                parent.play(url_for("audio.clip", name=clip))
+            else:
+                waiting.append(piece)
+        if waiting:
+            self._say_text(parent, " ".join(waiting))
+
+    def _say_text(self, parent, text: str) -> None:
         voice = self.lang.voice
         if not self.call.slow:
             parent.say(text, voice=voice.twilio_voice, language=voice.twilio_language)
@@ -150,12 +196,12 @@ class Prompter:
             timeout=settings.gather_timeout, finish_on_key="", num_digits=1, speech_timeout="auto",
             language=self.lang.voice.speech_language, hints=self.lang.speech_hints, action_on_empty_result=False,
         )
-        self.say(gather, " ".join(s for s in sentences if s))
+        self.say(gather, sentences)
         self.response.redirect(call.url("voice.silence", silences=call.silences + 1), method="POST")
         return self.response
 
     def goodbye(self, sentences: list[str]) -> VoiceResponse:
-        self.say(self.response, " ".join([*sentences, self.p["goodbye"]]))
+        self.say(self.response, [*sentences, self.p["goodbye"]])
         self.response.hangup()
         return self.response
 
@@ -273,7 +319,7 @@ def _wrong(p: Prompter, call: Call, key: str | None):
 
 def referral_transfer(p: Prompter, call: Call):
     runtime().record("voice", call.lang, "referral", "transferred")
-    p.say(p.response, p.p["transfer"])
+    p.say(p.response, [p.p["transfer"]])
     dial = p.response.dial(action=call.url("voice.dialed"), method="POST", timeout=DIAL_TIMEOUT)
     dial.number(e164(p.library.referral_phone))
     return twiml(p.response)
@@ -317,7 +363,7 @@ def voice_failed(exc: Exception):
         p = Prompter(library, call)
         if call.errors >= 1:
             return twiml(p.goodbye([p.p["error"], p.p["number"]]))
-        p.say(p.response, " ".join([p.p["error"], p.p["number"]]))
+        p.say(p.response, [p.p["error"], p.p["number"]])
         p.response.redirect(url_for("voice.menu", at="main", lang=call.lang, e=call.errors + 1), method="POST")
         return twiml(p.response)
     except Exception:

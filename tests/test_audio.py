@@ -1,0 +1,125 @@
+"""`line audio` and playing the clips: rendered once, verified, played instead of Twilio's voice."""
+import wave
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import make_settings
+from line import audio as clips
+from line import create_app
+from line.cli import main
+from phone import Caller
+
+
+def run_audio(content: Path, data: Path, *args):
+    env = {"LINE_CONTENT_DIR": str(content), "LINE_DATA_DIR": str(data)}
+    return CliRunner().invoke(main, ["audio", *args], env=env)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """The shipped content rendered once for this module (a few seconds)."""
+    import shutil
+    from conftest import CONTENT
+
+    root = tmp_path_factory.mktemp("audio")
+    content = root / "content"
+    shutil.copytree(CONTENT, content)
+    result = run_audio(content, root / "data")
+    assert result.exit_code == 0, result.output
+    return root, content, result.output
+
+
+def test_every_clip_is_phone_quality_and_has_a_duration(rendered):
+    root, _, output = rendered
+    files = sorted((root / "data" / "audio").glob("*.wav"))
+    assert files
+    for path in files:
+        with wave.open(str(path)) as w:
+            assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+            assert w.getnframes() > 0
+    assert " 0 failed" in output
+    assert "rendered" in output and " s  " in output  # a duration printed for each clip
+
+
+def test_only_what_changed_is_rendered_again(rendered):
+    root, content, _ = rendered
+    again = run_audio(content, root / "data")
+    assert again.exit_code == 0
+    assert "0 rendered" in again.output
+    topic = content / "en" / "topics" / "where.yaml"
+    topic.write_text(topic.read_text().replace("This is from NIH", "Thank you. This is from NIH"))
+    changed = run_audio(content, root / "data")
+    assert "2 rendered" in changed.output  # the one summary, at each pace
+    assert changed.output.count("rendered ") == 2
+
+
+def test_an_empty_file_from_pyttsx3_is_retried(tmp_path, monkeypatch):
+    calls = []
+    real_save = clips.Speaker.save
+
+    def flaky(self, text, voice, rate, path):
+        calls.append(text)
+        if len(calls) == 1:
+            Path(path).write_bytes(b"")  # what pyttsx3 sometimes leaves
+            return
+        real_save(self, text, voice, rate, path)
+
+    monkeypatch.setattr(clips.Speaker, "save", flaky)
+    [result] = clips.render([("Hello there.", "en-us", False)], tmp_path)
+    assert result.status == "rendered" and result.attempts == 2 and result.seconds > 0
+
+
+def test_an_empty_clip_left_in_the_folder_is_rendered_again(tmp_path):
+    name = clips.clip_name("Hello there.", "en-us", False)
+    (tmp_path / name).write_bytes(b"")
+    [result] = clips.render([("Hello there.", "en-us", False)], tmp_path)
+    assert result.status == "rendered"
+    assert clips.duration(tmp_path / name) > 0
+
+
+def test_the_line_plays_the_clips_everywhere_once_rendered(rendered, tmp_path):
+    root, content, _ = rendered
+    run_audio(content, root / "data")
+    app = create_app(make_settings(tmp_path, content_dir=content, audio_mode="files", audio_dir=root / "data" / "audio"))
+    seen, queue = set(), ["main"]
+    while queue:
+        place = queue.pop()
+        if place in seen:
+            continue
+        seen.add(place)
+        for key in "0123456789*#":
+            c = Caller(app)
+            c.post(f"/voice/menu?at={place}&lang=en")
+            step = c.press(key)
+            assert step.root.find(".//Say") is None, (place, key, step.xml)
+            dial = step.root.find("Dial")
+            if dial is not None:
+                step = c.post(dial.get("action"), DialCallStatus="busy")
+            if step.gather is not None:
+                queue.append(step.state()["at"])
+    c = Caller(app)
+    c.call()
+    slow = c.press("6")
+    assert slow.root.find(".//Say") is None and slow.root.find(".//Play") is not None
+    played = c.client.get(slow.root.find(".//Play").text)
+    assert played.status_code == 200 and played.mimetype == "audio/wav"
+    assert "immutable" in played.headers["Cache-Control"]
+
+
+def test_a_prompt_without_a_clip_falls_back_to_say(rendered, tmp_path):
+    root, content, _ = rendered
+    audio_dir = tmp_path / "audio"
+    audio_dir.mkdir()
+    app = create_app(make_settings(tmp_path, content_dir=content, audio_mode="files", audio_dir=audio_dir))
+    step = Caller(app).call()
+    assert step.root.find(".//Play") is None
+    assert "Welcome to the Cancer Immunotherapy Info Line" in step.said
+
+
+def test_no_path_outside_the_audio_folder_is_served(app, tmp_path):
+    client = app.test_client()
+    for path in ["/audio/../secret.key", "/audio/..%2fsecret.key", "/audio/%2e%2e%2fline.db",
+                 "/audio/secret.key", "/audio/" + "0" * 32 + ".wav"]:
+        assert client.get(path).status_code == 404, path

@@ -1,0 +1,96 @@
+"""`line check`: each check fires on a bad example and stays quiet on the shipped content."""
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import CONTENT
+from line.checks import check_folder
+from line.cli import main
+
+
+def check(folder):
+    return CliRunner().invoke(main, ["check", str(folder)])
+
+
+def test_the_shipped_content_has_no_errors_and_no_warnings():
+    result = check(CONTENT)
+    assert result.exit_code == 0, result.output
+    assert "no errors, 0 warning(s)" in result.output
+    for topic in (CONTENT / "en" / "topics").glob("*.yaml"):
+        assert f"en/{topic.stem} " in result.output  # a table row per topic
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if new.splitlines()[0] in line)
+
+
+@pytest.mark.parametrize("field, old, new, expected", [
+    ("speech", "Doctor Steven Rosenberg is", "Steven Rosenberg, M.D., Ph.D., is", "an abbreviation"),
+    ("speech", "Doctor Steven Rosenberg is", "Dr. Steven Rosenberg is", "an abbreviation"),
+    ("speech", "He and his team work", "Call 1-866-820-4505. He and his team work", "writes the referral number out"),
+    ("speech", "He and his team work", "Write to IRC@nih.gov. He and his team work", "writes the referral email out"),
+    ("speech", "He and his team work", "Write to team@example.org. He and his team work", "an email address"),
+    ("text", "NIH and the National Cancer Institute (NCI)", "NIH (866.820.4505)", "writes the referral number out"),
+])
+def test_words_a_voice_would_misread_or_facts_written_twice_are_errors(content_copy, field, old, new, expected):
+    path = content_copy / "en" / "topics" / "nih-research.yaml"
+    edit(path, old, new)
+    result = check(content_copy)
+    assert result.exit_code == 1
+    assert "en/topics/nih-research.yaml:" in result.output and expected in result.output
+
+
+def test_a_summary_over_90_seconds_is_an_error(content_copy):
+    path = content_copy / "en" / "topics" / "where.yaml"
+    edit(path, "This is from NIH", "You may get it at a clinic. " * 40 + "This is from NIH")
+    result = check(content_copy)
+    assert result.exit_code == 1
+    assert "en/topics/where.yaml:" in result.output and "keep it under 90 s" in result.output
+
+
+def test_hard_words_and_long_sentences_are_warnings(content_copy):
+    path = content_copy / "en" / "topics" / "where.yaml"
+    edit(path, "You may get it at a doctor's office",
+         "Administration of pharmacological interventions necessitates institutional infrastructure, "
+         "considerable organizational coordination, and comprehensive multidisciplinary evaluation "
+         "by specialists working together over many weeks in several departments of the hospital. "
+         "You may get it at a doctor's office")
+    result = check(content_copy)
+    assert result.exit_code == 0  # warnings do not stop publishing
+    assert "want grade 7 or below" in result.output
+    assert "a sentence of" in result.output and "(at most 20)" in result.output
+
+
+def test_an_old_review_is_a_warning(content_copy):
+    report = check_folder(content_copy, today=date(2028, 1, 1))
+    warnings = [str(p) for p in report.warnings]
+    assert any("more than a year ago" in w and "en/topics/cancer.yaml:5:" in w for w in warnings), warnings
+    assert not check_folder(content_copy).warnings
+
+
+def test_a_word_broken_at_a_dash_is_a_warning(content_copy):
+    path = content_copy / "en" / "topics" / "side-effects.yaml"
+    edit(path, "tiredness, other\n  flu-like", "tiredness, other flu-\n  like")
+    result = check(content_copy)
+    assert "broken at a dash ('flu- like')" in result.output
+
+
+def test_texts_outside_gsm7_name_the_characters_and_the_encoding(content_copy):
+    path = content_copy / "en" / "topics" / "where.yaml"
+    edit(path, "You may get immunotherapy at a doctor's office", "You may get immunotherapy at a doctor’s office — or")
+    result = check(content_copy)
+    assert result.exit_code == 1
+    assert "right single quotation mark" in result.output and "em dash" in result.output
+    assert "UCS-2" in result.output
+
+
+def test_errors_come_before_warnings(content_copy):
+    edit(content_copy / "en" / "topics" / "side-effects.yaml", "tiredness, other\n  flu-like", "tiredness, other flu-\n  like")
+    edit(content_copy / "en" / "topics" / "where.yaml", "keyword: WHERE", "keyword: where is")
+    lines = check(content_copy).output.splitlines()
+    kinds = [("error" if ": error:" in l else "warning") for l in lines if ": error:" in l or ": warning:" in l]
+    assert kinds and kinds == sorted(kinds)  # "error" sorts before "warning"

@@ -1,0 +1,302 @@
+"""The staff preview (GET /preview and its JSON steps): who may open it, and that it walks the
+real line without counting usage or sending texts."""
+import base64
+import re
+from datetime import datetime, timezone
+
+import pytest
+import responses
+
+from conftest import CONTENT, NUMBER, make_settings
+from line import create_app
+from line.content import load_library
+from line.simulator import PreviewError, Session, Simulator
+from phone import Caller
+
+EN = load_library(CONTENT).language("en")
+SID = "AC" + "0" * 32
+PASSWORD = "correct horse battery staple"
+EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+REMOTE = {"REMOTE_ADDR": "10.1.2.3"}
+
+
+def basic(password: str, user: str = "staff") -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def locked_app(tmp_path):
+    return create_app(make_settings(tmp_path, staff_password=PASSWORD))
+
+
+def voice(client, url="/voice", **fields):
+    response = client.post("/preview/voice", json={"url": url, **fields})
+    assert response.status_code == 200, response.data
+    return response.get_json()
+
+
+def events(app) -> list:
+    return app.extensions["line"].store.events_since(EPOCH)
+
+
+def unmatched(app) -> list:
+    return app.extensions["line"].store.unmatched_since(EPOCH)
+
+
+# -- who may open it -----------------------------------------------------------------------------
+def test_the_page_opens_from_this_machine_without_a_password(client):
+    for addr in ("127.0.0.1", "::1"):
+        response = client.get("/preview", environ_base={"REMOTE_ADDR": addr})
+        assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Try the line" in page
+    assert 'aria-live="polite"' in page
+    for key, name in [("1", "1"), ("5", "5"), ("0", "0"), ("*", "star"), ("#", "pound")]:
+        assert re.search(rf'<button type="button" data-key="{re.escape(key)}"[^>]*aria-label="Press {name}"', page), key
+    assert '<label for="sms-input">' in page and '<label for="say-input">' in page
+    assert "Wait" in page and "Call" in page
+
+
+def test_the_page_loads_nothing_from_elsewhere(client):
+    response = client.get("/preview")
+    page = response.get_data(as_text=True)
+    assert not re.search(r"<(script|link|img|iframe|audio|source)[^>]+(src|href)=\"(?!data:)", page)
+    assert "http://" not in page.replace("http://127.0.0.1:PORT", "") and "https://" not in page
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    nonce = re.search(r"script-src 'nonce-([^']+)'", csp).group(1)
+    assert f'<script nonce="{nonce}">' in page
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("how", [
+    {"environ_base": REMOTE},
+    {"headers": {"X-Forwarded-For": "203.0.113.9"}},
+    {"headers": {"Forwarded": "for=203.0.113.9"}},
+    {"base_url": "http://line.example.org"},  # loopback, but by a name that could point anywhere
+])
+def test_from_elsewhere_without_the_setting_it_is_refused_and_says_how_to_allow_it(client, how):
+    for method, path in (("get", "/preview"), ("post", "/preview/sms"), ("post", "/preview/voice")):
+        response = getattr(client, method)(path, json={"body": "hi"} if method == "post" else None, **how)
+        assert response.status_code == 403, path
+        assert "LINE_STAFF_PASSWORD" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("how", [{"environ_base": REMOTE}, {"headers": {"X-Forwarded-For": "127.0.0.1"}}])
+def test_from_elsewhere_the_staff_password_opens_it(locked_app, how):
+    client = locked_app.test_client()
+    headers = how.get("headers", {})
+    environ = how.get("environ_base", {})
+    refused = client.get("/preview", headers=headers, environ_base=environ)
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"].startswith("Basic ")
+    wrong = client.get("/preview", headers={**headers, **basic("wrong")}, environ_base=environ)
+    assert wrong.status_code == 401
+    assert client.get("/preview", headers={**headers, **basic(PASSWORD[:-1])}, environ_base=environ).status_code == 401
+    ok = client.get("/preview", headers={**headers, **basic(PASSWORD)}, environ_base=environ)
+    assert ok.status_code == 200
+    assert client.post("/preview/sms", json={"body": "side effects"}, headers=headers,
+                       environ_base=environ).status_code == 401
+    sms = client.post("/preview/sms", json={"body": "side effects"}, headers={**headers, **basic(PASSWORD)},
+                      environ_base=environ)
+    assert sms.status_code == 200 and sms.get_json()["replies"] == [EN.topics["side-effects"].text]
+
+
+def test_the_password_setting_is_read_from_the_environment_and_never_shown(tmp_path):
+    from line.config import Settings
+
+    settings = Settings.from_env({"LINE_DATA_DIR": str(tmp_path), "LINE_STAFF_PASSWORD": PASSWORD})
+    assert settings.staff_password == PASSWORD
+    assert PASSWORD not in repr(settings)
+    assert Settings.from_env({"LINE_DATA_DIR": str(tmp_path)}).staff_password is None
+
+
+def test_the_steps_take_only_json_from_the_page_itself(client):
+    assert client.post("/preview/sms", data={"body": "side effects"}).status_code == 415
+    other = client.post("/preview/sms", json={"body": "hi"}, headers={"Origin": "http://evil.example"})
+    assert other.status_code == 403
+    same = client.post("/preview/sms", json={"body": "hi"}, headers={"Origin": "http://localhost"})
+    assert same.status_code == 200
+
+
+@pytest.mark.parametrize("data", [
+    {"url": "/sms"}, {"url": "https://evil.example/voice"}, {"url": "//evil.example/voice"}, {"url": "/voicemail"},
+    {"url": "/preview/voice"}, {"url": "/voice/../sms"},
+    {"url": "/voice", "digits": "12"}, {"url": "/voice", "digits": "A"}, {"url": "/voice", "dial_status": "weird"},
+    {"url": "/voice", "speech": "x" * 301}, {"url": "/voice", "call": "CA123"},
+])
+def test_the_voice_step_only_walks_the_phone_line(client, data):
+    response = client.post("/preview/voice", json=data)
+    assert response.status_code == 400
+    assert response.get_json()["error"]
+
+
+# -- it walks the real line ----------------------------------------------------------------------
+def test_a_text_gets_the_topic(client, app):
+    response = client.post("/preview/sms", json={"body": "side effects"})
+    assert response.status_code == 200
+    assert response.get_json() == {"replies": [EN.topics["side-effects"].text]}
+    menu = client.post("/preview/sms", json={"body": "purple elephants"}).get_json()["replies"]
+    assert menu[0].startswith("Sorry, we did not understand.")
+
+
+def test_a_call_walks_to_the_side_effects_summary(client):
+    step = voice(client)
+    assert step["text"].startswith("Welcome to the Cancer Immunotherapy Info Line.")
+    assert step["place_path"] == ["Main menu"]
+    assert [k["key"] for k in step["keys"]][:5] == ["1", "2", "3", "4", "5"]
+    assert step["keys"][1]["label"] == "Getting treatment and side effects"
+    call = step["call"]
+    assert call.startswith("CApreview")
+
+    step = voice(client, step["gather_action"], digits="2", call=call)
+    assert step["place_path"] == ["Main menu", "Getting treatment and side effects"]
+    assert {"key": "3", "label": "Side effects"} in step["keys"]
+
+    step = voice(client, step["gather_action"], digits="3", call=call)
+    assert EN.topics["side-effects"].speech in step["text"]
+    assert step["place"] == "side-effects"
+    assert step["place_path"][-1] == "Side effects"
+    assert [k["key"] for k in step["keys"]] == ["*", "8", "9", "0"]
+    assert step["pieces"][0]["kind"] == "say" and step["pieces"][0]["language"] == "en-US"
+    assert step["audio"] == [] and not step["hung_up"] and step["redirect"]
+
+
+def test_words_work_as_if_spoken(client):
+    step = voice(client)
+    step = voice(client, step["gather_action"], speech="clinical trials")
+    assert step["place"] == "trials"
+    assert EN.topics["trials"].speech in step["text"]
+
+
+def test_wait_follows_the_silence_redirect(client):
+    step = voice(client)
+    assert step["redirect"].startswith("/voice/silence")
+    step = voice(client, step["redirect"])
+    assert step["text"].startswith("We did not hear anything.")
+    step = voice(client, step["redirect"])
+    assert step["text"].startswith("Take your time.")
+    assert step["keys"] == []  # the line listed no keys this time; the page keeps the last list
+
+
+def test_zero_shows_the_transfer_and_each_outcome_follows_the_dial_action(client):
+    step = voice(client)
+    dial = voice(client, step["gather_action"], digits="0")
+    assert dial["dial_number"] == "+18668204505"
+    assert dial["dial_action"].startswith("/voice/dialed")
+    assert dial["gather_action"] is None
+    busy = voice(client, dial["dial_action"], dial_status="busy")
+    assert "we could not put you through" in busy["text"]
+    assert busy["place_path"] == ["Main menu", "The referral office's number"]
+    no_answer = voice(client, dial["dial_action"], dial_status="no-answer")
+    assert "we could not put you through" in no_answer["text"]
+    done = voice(client, dial["dial_action"], dial_status="completed")
+    assert done["hung_up"] and done["text"].endswith("Goodbye.")
+    assert done["gather_action"] is None and done["redirect"] is None
+
+
+def test_the_line_gives_up_after_the_silences_and_hangs_up(client, settings):
+    step = voice(client)
+    for _ in range(settings.silence_limit + 1):
+        step = voice(client, step["redirect"])
+        if step["hung_up"]:
+            break
+    assert step["hung_up"] and step["text"].endswith("Goodbye.")
+
+
+def test_previews_count_no_usage_but_real_calls_do(app, client):
+    client.post("/preview/sms", json={"body": "side effects"})
+    client.post("/preview/sms", json={"body": "purple elephants"})
+    step = voice(client)
+    step = voice(client, step["gather_action"], digits="2")
+    step = voice(client, step["gather_action"], speech="purple elephants")
+    step = voice(client, step["redirect"])
+    voice(client, voice(client, step["gather_action"], digits="0")["dial_action"], dial_status="busy")
+    assert events(app) == []
+    assert unmatched(app) == []
+
+    caller = Caller(app)  # the same line, called through Twilio, is counted
+    caller.call()
+    caller.say("purple elephants")
+    assert events(app) and unmatched(app)
+
+
+@responses.activate  # any request to Twilio's REST API would fail the test
+def test_previews_never_offer_or_send_texts(tmp_path):
+    app = create_app(make_settings(tmp_path, twilio_account_sid=SID))
+    client = app.test_client()
+    step = voice(client)
+    step = voice(client, step["gather_action"], speech="side effects")
+    assert "by text" not in step["text"]
+    assert "7" not in [k["key"] for k in step["keys"]]
+    step = voice(client, step["gather_action"], digits="7")
+    assert "Sorry, seven is not an option." in step["text"]
+    step = voice(client, step["gather_action"], speech="text me")
+    assert "We sent" not in step["text"]
+    assert len(responses.calls) == 0
+    assert events(app) == []
+
+    caller = Caller(app)  # a real caller on the same line is offered texts: the difference is the preview
+    caller.call()
+    assert "by text" in caller.say("side effects").said
+
+
+# -- honest about the line's own checks -------------------------------------------------------
+def test_the_simulator_signs_its_requests_and_the_line_checks_them(app):
+    sim = Simulator(app)
+    sim.validator = type(sim.validator)("not-the-token")
+    with pytest.raises(PreviewError, match="403"):
+        sim.text("side effects")
+
+
+def test_previews_work_behind_a_proxy_with_a_public_url(tmp_path):
+    app = create_app(make_settings(tmp_path, public_base_url="https://line.example.org", proxy_count=1))
+    session = Session(Simulator(app))
+    assert session.text("side effects") == [EN.topics["side-effects"].text]
+    assert session.call().text.startswith("Welcome")
+    assert session.press("2").place == "treatment"
+
+
+def test_an_unsigned_trial_line_previews_too(tmp_path):
+    app = create_app(make_settings(tmp_path, twilio_auth_token=None, allow_unsigned=True))
+    response = app.test_client().post("/preview/sms", json={"body": "side effects"})
+    assert response.get_json()["replies"] == [EN.topics["side-effects"].text]
+
+
+def test_a_line_that_refuses_everything_says_why(tmp_path):
+    app = create_app(make_settings(tmp_path, twilio_auth_token=None))
+    response = app.test_client().post("/preview/sms", json={"body": "side effects"})
+    assert response.status_code == 502
+    assert "TWILIO_AUTH_TOKEN is not set" in response.get_json()["error"]
+
+
+def test_recorded_clips_are_played_and_their_words_shown(tmp_path):
+    from line.audio import clip_name
+
+    settings = make_settings(tmp_path, audio_mode="files")
+    settings.audio_dir.mkdir(parents=True)
+    voice_name = EN.voice.espeak_voice
+    greeting = EN.voice_prompts["greeting"]
+    (settings.audio_dir / clip_name(greeting, voice_name, False)).write_bytes(b"RIFF")
+    app = create_app(settings)
+    step = voice(app.test_client())
+    first = step["pieces"][0]
+    assert first["kind"] == "play" and first["url"].startswith("/audio/")
+    assert first["text"] == greeting
+    assert step["audio"] == [first["url"]]
+    assert step["said"][0] == greeting and step["text"].startswith(greeting)
+    assert step["pieces"][1]["kind"] == "say"  # the rest, without clips, is said
+    assert [k["key"] for k in step["keys"]][:2] == ["1", "2"]
+
+
+def test_a_preview_call_and_a_real_call_hear_the_same(app, client):
+    step = voice(client)
+    step = voice(client, step["gather_action"], digits="3")
+    caller = Caller(app, number=NUMBER)
+    caller.call()
+    assert caller.press("3").said == step["text"]

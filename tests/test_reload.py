@@ -1,0 +1,69 @@
+"""Publishing: a good edit reaches texters and callers without a restart; a broken one never does."""
+import logging
+
+from conftest import Twilio, make_settings
+from line import create_app
+from line.checks import check_folder
+from line.runtime import runtime
+from phone import Caller
+
+OLD = "Sometimes this process goes wrong."
+NEW = "Sometimes this process breaks down."
+
+
+def edit(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_a_good_edit_is_published_without_a_restart(tmp_path, content_copy):
+    app = create_app(make_settings(tmp_path, content_dir=content_copy, reload_seconds=0))
+    texter, caller = Twilio(app), Caller(app)
+    caller.call()
+    assert OLD in caller.say("what is cancer").said
+    topic = content_copy / "en" / "topics" / "cancer.yaml"
+    edit(topic, "new cells grow when you don't need them", "new cells grow when your body does not need them")
+    edit(topic, OLD, NEW)
+    [reply] = texter.text("CANCER")
+    assert "when your body does not need them" in reply
+    assert NEW in caller.say("repeat").said
+
+
+def test_a_broken_edit_never_reaches_callers_and_is_logged_as_line_check_says(tmp_path, content_copy, caplog):
+    app = create_app(make_settings(tmp_path, content_dir=content_copy, reload_seconds=0))
+    texter = Twilio(app)
+    before = texter.text("SIDE")
+    topic = content_copy / "en" / "topics" / "side-effects.yaml"
+    edit(topic, "keyword: SIDE", "keyword: SIDE\nkeyword: AGAIN")  # a duplicate key
+    edit(topic, "Ask your health care provider. Text", "Ask your nurse. Text")
+    caplog.set_level(logging.ERROR)
+    assert texter.text("SIDE") == before
+    assert Caller(app).call().said.startswith("Welcome")
+    expected = [str(p) for p in check_folder(content_copy).errors]
+    assert expected and all(message in caplog.text for message in expected)
+    assert "NOT published" in caplog.text
+    edit(topic, "keyword: SIDE\nkeyword: AGAIN", "keyword: SIDE")
+    [fixed] = texter.text("SIDE")
+    assert "Ask your nurse" in fixed
+
+
+def test_one_request_hears_one_version(tmp_path, content_copy):
+    app = create_app(make_settings(tmp_path, content_dir=content_copy, reload_seconds=0))
+    with app.test_request_context("/sms", method="POST"):
+        first = runtime().library()
+        edit(content_copy / "en" / "topics" / "cancer.yaml", OLD, NEW)
+        assert runtime().library() is first
+    with app.test_request_context("/sms", method="POST"):
+        assert runtime().library() is not first
+        assert NEW in runtime().library().language("en").topics["cancer"].speech
+
+
+def test_changes_are_looked_for_at_most_once_an_interval(tmp_path, content_copy):
+    app = create_app(make_settings(tmp_path, content_dir=content_copy, reload_seconds=3600))
+    texter = Twilio(app)
+    before = texter.text("CANCER")
+    edit(content_copy / "en" / "topics" / "cancer.yaml", "mass called a tumor", "lump called a tumor")
+    assert texter.text("CANCER") == before
+    assert app.extensions["line"].content.refresh() is True
+    assert "lump called a tumor" in texter.text("CANCER")[0]

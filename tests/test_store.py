@@ -1,0 +1,526 @@
+"""The store, on SQLite and on the real PostgreSQL at 127.0.0.1:5432: schema and upgrades,
+opt-outs across processes, instances and restarts, retention, and a database that is down.
+
+PostgreSQL tests get a database of their own, made from `test` (user postgres, else root) and
+dropped afterwards. Without a reachable server they fail under CI=true and skip otherwise.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import secrets
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Boolean, DateTime, String, column, create_engine, inspect, table, text
+
+from conftest import CONTENT, NUMBER, Twilio, make_settings
+from line import create_app
+from line.cli import main as cli
+from line.content import load_library
+from line.store import SCHEMA_VERSION, Store, events, metadata, normalize_url, redact, safe_url, texts_sent, unmatched
+from phone import Caller
+
+EN = load_library(CONTENT).language("en")
+SECRET = b"test-secret"  # what make_settings gives the line
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+REFERRAL = "1-866-820-4505"
+
+# The schema as the line first shipped it (version 1, git 9866943 line/store.py), written out
+# as SQLAlchemy made it on each database.
+FIRST_SCHEMA = {
+    "sqlite": """
+CREATE TABLE events (
+	id INTEGER NOT NULL,
+	at DATETIME NOT NULL,
+	channel VARCHAR(8) NOT NULL,
+	language VARCHAR(8) NOT NULL,
+	step VARCHAR(64) NOT NULL,
+	outcome VARCHAR(20) NOT NULL,
+	PRIMARY KEY (id)
+);
+CREATE INDEX ix_events_at ON events (at);
+CREATE TABLE numbers (
+	number_hash VARCHAR(64) NOT NULL,
+	opted_out BOOLEAN NOT NULL,
+	language VARCHAR(8),
+	updated_at DATETIME NOT NULL,
+	PRIMARY KEY (number_hash)
+);
+CREATE TABLE schema_info (
+	version INTEGER NOT NULL
+);
+CREATE TABLE texts_sent (
+	id INTEGER NOT NULL,
+	at DATETIME NOT NULL,
+	number_hash VARCHAR(64) NOT NULL,
+	call_hash VARCHAR(64) NOT NULL,
+	PRIMARY KEY (id)
+);
+CREATE INDEX ix_texts_sent_at ON texts_sent (at);
+CREATE INDEX ix_texts_sent_number_hash ON texts_sent (number_hash);
+CREATE TABLE unmatched (
+	id INTEGER NOT NULL,
+	at DATETIME NOT NULL,
+	channel VARCHAR(8) NOT NULL,
+	language VARCHAR(8) NOT NULL,
+	text VARCHAR(200) NOT NULL,
+	PRIMARY KEY (id)
+);
+CREATE INDEX ix_unmatched_at ON unmatched (at);
+""",
+    "postgresql": """
+CREATE TABLE events (
+	id SERIAL NOT NULL,
+	at TIMESTAMP WITH TIME ZONE NOT NULL,
+	channel VARCHAR(8) NOT NULL,
+	language VARCHAR(8) NOT NULL,
+	step VARCHAR(64) NOT NULL,
+	outcome VARCHAR(20) NOT NULL,
+	PRIMARY KEY (id)
+);
+CREATE INDEX ix_events_at ON events (at);
+CREATE TABLE numbers (
+	number_hash VARCHAR(64) NOT NULL,
+	opted_out BOOLEAN NOT NULL,
+	language VARCHAR(8),
+	updated_at TIMESTAMP WITH TIME ZONE NOT NULL,
+	PRIMARY KEY (number_hash)
+);
+CREATE TABLE schema_info (
+	version INTEGER NOT NULL
+);
+CREATE TABLE texts_sent (
+	id SERIAL NOT NULL,
+	at TIMESTAMP WITH TIME ZONE NOT NULL,
+	number_hash VARCHAR(64) NOT NULL,
+	call_hash VARCHAR(64) NOT NULL,
+	PRIMARY KEY (id)
+);
+CREATE INDEX ix_texts_sent_at ON texts_sent (at);
+CREATE INDEX ix_texts_sent_number_hash ON texts_sent (number_hash);
+CREATE TABLE unmatched (
+	id SERIAL NOT NULL,
+	at TIMESTAMP WITH TIME ZONE NOT NULL,
+	channel VARCHAR(8) NOT NULL,
+	language VARCHAR(8) NOT NULL,
+	text VARCHAR(200) NOT NULL,
+	PRIMARY KEY (id)
+);
+CREATE INDEX ix_unmatched_at ON unmatched (at);
+""",
+}
+
+
+# -- databases -----------------------------------------------------------------------------------
+@dataclass
+class PostgresServer:
+    admin: object  # a psycopg connection to `test`, autocommit
+    user: str
+    prefix: str
+    count: int = 0
+
+    def url(self, name: str, scheme: str = "postgresql") -> str:
+        return f"{scheme}://{self.user}@{PG_HOST}:{PG_PORT}/{name}"
+
+    def new_name(self) -> str:
+        self.count += 1
+        return f"{self.prefix}_{self.count}"
+
+    def create(self, name: str | None = None) -> str:
+        name = name or self.new_name()
+        self.admin.execute(f'CREATE DATABASE "{name}"')
+        return name
+
+    def drop(self, name: str) -> None:
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The PostgreSQL on 127.0.0.1:5432; every database made here is dropped at the end."""
+    import psycopg
+
+    errors, admin, user = [], None, None
+    for user in ("postgres", "root"):
+        try:
+            admin = psycopg.connect(host=PG_HOST, port=PG_PORT, dbname="test", user=user,
+                                    autocommit=True, connect_timeout=5)
+            break
+        except Exception as exc:
+            errors.append(f"as {user}: {str(exc).strip()}")
+    if admin is None:
+        message = f"PostgreSQL on {PG_HOST}:{PG_PORT} (database test) is unreachable: " + "; ".join(errors)
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message + " (set CI=true to make this a failure)")
+    server = PostgresServer(admin, user, f"line_test_{os.getpid()}_{secrets.token_hex(3)}")
+    yield server
+    for (name,) in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                 (server.prefix + "%",)).fetchall():
+        server.drop(name)
+    admin.close()
+
+
+@pytest.fixture
+def pg_url(postgres_server):
+    """A new, empty PostgreSQL database for one test."""
+    name = postgres_server.create()
+    yield postgres_server.url(name)
+    postgres_server.drop(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """Each test that takes this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        (tmp_path / "shared").mkdir()
+        return f"sqlite:///{tmp_path / 'shared' / 'line.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+def app_on(tmp_path, url: str, name: str = "a", **overrides):
+    """An instance of the line with its own data folder, on the database at `url`."""
+    return create_app(make_settings(tmp_path / name, database_url=url, **overrides))
+
+
+def dialect_of(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+def make_first_schema(url: str) -> None:
+    engine = create_engine(normalize_url(url))
+    with engine.begin() as conn:
+        for statement in FIRST_SCHEMA[dialect_of(url)].split(";"):
+            if statement.strip():
+                conn.exec_driver_sql(statement)
+        conn.exec_driver_sql("INSERT INTO schema_info (version) VALUES (1)")
+    engine.dispose()
+
+
+def rows_of(url: str, name: str) -> list:
+    engine = create_engine(normalize_url(url))
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(text(f"SELECT * FROM {name} ORDER BY 1"))]
+    engine.dispose()
+    return rows
+
+
+def everything_stored(url: str) -> str:
+    return "\n".join(repr(rows_of(url, t)) for t in ("numbers", "events", "unmatched", "texts_sent", "schema_info"))
+
+
+# -- processes -----------------------------------------------------------------------------------
+def _in_process(target, barrier, queue, index, args):
+    try:
+        queue.put((index, "ok", target(barrier, *args)))
+    except BaseException:
+        queue.put((index, "error", traceback.format_exc()))
+
+
+def run_in_processes(target, args_list: list[tuple], timeout: float = 120) -> list:
+    """Run target(barrier, *args) in one new process per args, all starting together."""
+    ctx = multiprocessing.get_context("spawn")
+    queue, barrier = ctx.Queue(), ctx.Barrier(len(args_list))
+    procs = [ctx.Process(target=_in_process, args=(target, barrier, queue, i, args))
+             for i, args in enumerate(args_list)]
+    for p in procs:
+        p.start()
+    try:
+        results = dict((i, (status, value)) for i, status, value in (queue.get(timeout=timeout) for _ in procs))
+    finally:
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.kill()
+    failures = [value for status, value in results.values() if status != "ok"]
+    assert not failures, "\n".join(failures)
+    return [results[i][1] for i in range(len(procs))]
+
+
+def _toggle(barrier, url: str, seed: int, rounds: int) -> list[tuple[int, bool]]:
+    """STOP or START at random, as fast as possible; returns (revision, value) of each write."""
+    store = Store(url, SECRET)
+    store.upgrade()
+    rng = random.Random(seed)
+    barrier.wait()
+    writes = [(store.set_opted_out(NUMBER, value), value) for value in (rng.random() < 0.5 for _ in range(rounds))]
+    store.dispose()
+    return writes
+
+
+def _upgrade(barrier, url: str) -> tuple:
+    store = Store(url, SECRET)
+    barrier.wait()
+    found, now = store.upgrade()
+    store.dispose()
+    return found, now
+
+
+# -- no database needed --------------------------------------------------------------------------
+def test_urls_as_hosting_platforms_give_them():
+    assert normalize_url("postgres://u:p@h:5432/db") == "postgresql+psycopg://u:p@h:5432/db"
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("sqlite:///data/line.db") == "sqlite:///data/line.db"
+    assert safe_url("postgres://user:hunter2@db.example:5432/line?sslmode=require&password=x") == \
+        "postgresql://db.example:5432/line"
+
+
+def test_texts_kept_for_staff_have_no_digits_emails_or_numbers():
+    kept = redact("call me at 555-123-4567 or (555) 123 4567, +1 555 123 4567, me@example.com; side efx")
+    assert not any(ch.isdigit() for ch in kept) and "@" not in kept and "example" not in kept
+    assert kept.endswith("side efx")
+
+
+# -- schema --------------------------------------------------------------------------------------
+def test_a_new_database_is_made_at_the_latest_version(db_url):
+    store = Store(db_url, SECRET)
+    assert store.version() is None
+    assert store.upgrade() == (None, SCHEMA_VERSION)
+    assert store.upgrade() == (SCHEMA_VERSION, SCHEMA_VERSION)
+    assert rows_of(db_url, "schema_info") == [(SCHEMA_VERSION,)]
+    store.dispose()
+
+
+def test_the_first_schema_is_upgraded_without_losing_rows(db_url, tmp_path):
+    make_first_schema(db_url)
+    store = Store(db_url, SECRET)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    t = lambda name, *cols: table(name, *(column(c, ty) for c, ty in cols))  # noqa: E731
+    ts = DateTime(timezone=True)
+    with store.engine.begin() as conn:  # rows as version 1 wrote them
+        conn.execute(t("numbers", ("number_hash", String), ("opted_out", Boolean), ("updated_at", ts)).insert(),
+                     [{"number_hash": store.hash(NUMBER), "opted_out": True, "updated_at": now},
+                      {"number_hash": store.hash("+15555550999"), "opted_out": False, "updated_at": now}])
+        conn.execute(t("events", ("at", ts), ("channel", String), ("language", String), ("step", String),
+                       ("outcome", String)).insert(),
+                     [{"at": now - timedelta(hours=h), "channel": "sms", "language": "en", "step": "side-effects",
+                       "outcome": "answered"} for h in range(3)])
+        conn.execute(t("unmatched", ("at", ts), ("channel", String), ("language", String), ("text", String)).insert(),
+                     [{"at": now, "channel": "sms", "language": "en", "text": "nausea"}])
+        conn.execute(t("texts_sent", ("at", ts), ("number_hash", String), ("call_hash", String)).insert(),
+                     [{"at": now, "number_hash": store.hash(NUMBER), "call_hash": store.hash("CA1")}])
+    before = {name: rows_of(db_url, name) for name in ("numbers", "events", "unmatched", "texts_sent")}
+    store.dispose()
+
+    app = app_on(tmp_path, db_url)  # the line upgrades on start
+    store = app.extensions["line"].store
+    assert store.version() == SCHEMA_VERSION
+    after = {name: rows_of(db_url, name) for name in before}
+    for name, rows in before.items():  # every row kept, new columns added at the end
+        assert [row[:len(rows[0])] for row in after[name]] == rows, name
+    assert [r[-1] for r in after["events"]] == [None, None, None]  # no call key for old events
+    assert [r[-1] for r in after["numbers"]] == [0, 0]  # revision
+    # The upgraded schema is the one a new database gets.
+    inspector = inspect(store.engine)
+    for table_ in metadata.sorted_tables:
+        assert [c["name"] for c in inspector.get_columns(table_.name)] == list(table_.c.keys()), table_.name
+    # The opt-out made under version 1 still holds; the rest works on the new columns.
+    twilio = Twilio(app)
+    assert twilio.text("side effects") == []
+    assert twilio.text("side effects", number="+15555550999") == [EN.topics["side-effects"].text]
+    assert twilio.text("START") == [EN.sms["opted_in"]]
+    assert twilio.text("side effects") == [EN.topics["side-effects"].text]
+
+
+def test_workers_starting_together_upgrade_once(db_url):
+    results = run_in_processes(_upgrade, [(db_url,)] * 4)
+    assert results.count((None, SCHEMA_VERSION)) == 1  # one made it...
+    assert results.count((SCHEMA_VERSION, SCHEMA_VERSION)) == 3  # ...the others found it made
+    assert rows_of(db_url, "schema_info") == [(SCHEMA_VERSION,)]
+
+
+def test_line_db_upgrade(db_url, tmp_path):
+    env = {"DATABASE_URL": db_url, "LINE_DATA_DIR": str(tmp_path / "data")}
+    make_first_schema(db_url)
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"upgraded from version 1 to version {SCHEMA_VERSION}" in result.output
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env=env)
+    assert f"already at version {SCHEMA_VERSION}" in result.output
+    result = CliRunner().invoke(cli, ["db", "status"], env=env)
+    assert result.exit_code == 0 and f"schema version {SCHEMA_VERSION}" in result.output
+    assert not (tmp_path / "data" / "secret.key").exists()  # upkeep needs no key for numbers
+
+
+# -- opt-outs ------------------------------------------------------------------------------------
+def test_parallel_stop_and_start_leave_the_last_word_in_force(db_url):
+    """Four processes, each its own store, write STOP or START for one number 25 times at once.
+    Every write gets its own revision (none lost, none doubled), and the one in force is the last."""
+    results = run_in_processes(_toggle, [(db_url, seed, 25) for seed in range(4)])
+    writes = sorted(w for result in results for w in result)
+    assert [revision for revision, _ in writes] == list(range(1, 101))
+    last_word = writes[-1][1]
+    for _ in range(3):  # every instance sees it
+        store = Store(db_url, SECRET)
+        assert store.is_opted_out(NUMBER) is last_word
+        store.dispose()
+    # A STOP written after all of that is the last word everywhere.
+    Store(db_url, SECRET).set_opted_out(NUMBER, True)
+    assert all(Store(db_url, SECRET).is_opted_out(NUMBER) for _ in range(3))
+
+
+def test_an_opt_out_on_one_instance_is_honoured_by_another_at_once(db_url, tmp_path):
+    one, two = Twilio(app_on(tmp_path, db_url, "one")), Twilio(app_on(tmp_path, db_url, "two"))
+    topic = EN.topics["side-effects"].text
+    assert two.text("side effects") == [topic]
+    assert one.text("STOP") == []
+    assert two.text("side effects") == []
+    assert two.text("MENU") == []
+    assert two.text("side effects", number="+15555550999") == [topic]
+    assert two.text("START") == [EN.sms["opted_in"]]
+    assert one.text("side effects") == [topic]
+
+
+def test_an_opt_out_survives_a_restart(db_url, tmp_path):
+    app = app_on(tmp_path, db_url)
+    assert Twilio(app).text("STOP") == []
+    app.extensions["line"].store.dispose()
+    again = Twilio(app_on(tmp_path, db_url))  # same data folder: same key
+    assert again.text("side effects") == []
+    assert again.text("side effects", number="+15555550999") == [EN.topics["side-effects"].text]
+
+
+def test_numbers_and_call_ids_are_never_stored_in_the_clear(db_url, tmp_path):
+    app = app_on(tmp_path, db_url)
+    twilio = Twilio(app)
+    twilio.text("STOP")
+    twilio.text("START")
+    twilio.text("tell me about zzyzx, my number is 555 0123")
+    caller = Caller(app, call_sid="CA" + "7" * 32)
+    caller.call()
+    caller.press("2")
+    stored = everything_stored(db_url)
+    assert "5555550123" not in stored and "555 0123" not in stored and "7777777" not in stored
+    store = app.extensions["line"].store
+    call_rows = [r for r in store.events_since(datetime.now(timezone.utc) - timedelta(minutes=5)) if r.channel == "voice"]
+    assert {r.call_hash for r in call_rows} == {store.hash("CA" + "7" * 32)}  # one anonymous key per call
+
+
+def test_postgres_urls_as_hosting_platforms_give_them_work(postgres_server, tmp_path):
+    name = postgres_server.create()
+    try:
+        app = app_on(tmp_path, postgres_server.url(name, scheme="postgres"))
+        assert Twilio(app).text("STOP") == []
+        assert Twilio(app).text("side effects") == []
+        assert app.test_client().get("/healthz").status_code == 200
+        app.extensions["line"].store.dispose()
+    finally:
+        postgres_server.drop(name)
+
+
+# -- what is kept, and for how long --------------------------------------------------------------
+def test_old_records_are_purged_on_start_and_by_line_db_purge(db_url, tmp_path):
+    store = Store(db_url, SECRET)
+    store.upgrade()
+    now = datetime.now(timezone.utc)
+    with store.engine.begin() as conn:
+        conn.execute(unmatched.insert(), [
+            {"at": now - timedelta(days=91), "channel": "sms", "language": "en", "text": "old words"},
+            {"at": now - timedelta(days=89), "channel": "sms", "language": "en", "text": "recent words"},
+        ])
+        conn.execute(events.insert(), [
+            {"at": now - timedelta(days=91), "channel": "voice", "language": "en", "step": "call",
+             "outcome": "answered", "call_hash": "a" * 64},
+            {"at": now - timedelta(days=1), "channel": "voice", "language": "en", "step": "call",
+             "outcome": "answered", "call_hash": "b" * 64},
+        ])
+        conn.execute(texts_sent.insert(), [
+            {"at": now - timedelta(days=3), "number_hash": "c" * 64, "call_hash": "d" * 64},
+            {"at": now - timedelta(hours=3), "number_hash": "e" * 64, "call_hash": "f" * 64},
+        ])
+    store.dispose()
+    app_on(tmp_path, db_url)  # retention: 90 days by default
+    assert [r[-1] for r in rows_of(db_url, "unmatched")] == ["recent words"]
+    assert [r[-1] for r in rows_of(db_url, "events")] == [None, "b" * 64]  # counted still; no call key
+    assert [r[2] for r in rows_of(db_url, "texts_sent")] == ["e" * 64]
+
+    env = {"DATABASE_URL": db_url, "LINE_DATA_DIR": str(tmp_path / "data"), "LINE_RETENTION_DAYS": "30"}
+    result = CliRunner().invoke(cli, ["db", "purge"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "1 unmatched texts deleted" in result.output and "keeping 30 days" in result.output
+    assert rows_of(db_url, "unmatched") == []
+
+
+# -- a database that is down ---------------------------------------------------------------------
+DOWN = "postgresql://postgres:hunter2@127.0.0.1:1/none"
+
+
+def test_with_the_database_down_the_line_starts_answers_and_says_what_is_wrong(tmp_path, caplog):
+    caplog.set_level("DEBUG")
+    app = app_on(tmp_path, DOWN)  # starts all the same
+    twilio = Twilio(app)
+
+    [reply] = twilio.text("side effects")  # cannot check the opt-out: the referral number only
+    assert REFERRAL in reply and reply == EN.sms["error"]
+    [reply] = twilio.text("STOP")  # not recorded, so not claimed
+    assert REFERRAL in reply and EN.sms["opted_out"] not in reply
+    [reply] = twilio.text("START")
+    assert REFERRAL in reply and "Welcome back" not in reply
+    assert twilio.text("HELP") == [EN.sms["help"]]  # needs no database
+
+    caller = Caller(app)
+    assert "Welcome to the" in caller.call().said  # the phone menu goes on
+    assert caller.press("2").gather is not None
+
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["ok"] is False
+    [problem] = response.json["problems"]
+    assert problem.startswith("database unreachable at postgresql://127.0.0.1:1/none")
+    assert "hunter2" not in response.get_data(as_text=True) and "postgres@" not in response.get_data(as_text=True)
+    assert "hunter2" not in caplog.text and "5555550123" not in caplog.text and "side effects" not in caplog.text
+
+
+def test_a_database_that_comes_back_is_set_up_and_used(postgres_server, tmp_path):
+    name = postgres_server.new_name()  # not made yet: the line starts without it
+    app = app_on(tmp_path, postgres_server.url(name))
+    client, twilio = app.test_client(), Twilio(app)
+    assert client.get("/healthz").status_code == 503
+    assert REFERRAL in twilio.text("side effects")[0]
+    postgres_server.create(name)
+    try:
+        assert client.get("/healthz").status_code == 200  # schema made now
+        assert twilio.text("STOP") == []
+        assert twilio.text("side effects") == []
+        assert app.extensions["line"].store.version() == SCHEMA_VERSION
+        app.extensions["line"].store.dispose()
+    finally:
+        postgres_server.drop(name)
+
+
+def test_healthz_is_ok_with_the_database_up(db_url, tmp_path):
+    response = app_on(tmp_path, db_url).test_client().get("/healthz")
+    assert response.status_code == 200 and response.json["problems"] == []
+
+
+def test_moving_from_sqlite_keeps_opt_outs_and_usage(db_url, tmp_path):
+    """`line db copy` from the SQLite file a line used (first schema) into DATABASE_URL."""
+    old_url = f"sqlite:///{tmp_path / 'old' / 'line.db'}"
+    (tmp_path / "old").mkdir()
+    make_first_schema(old_url)
+    old = Twilio(app_on(tmp_path, old_url, "old"))  # upgrades it, then is used for a while
+    old.text("STOP")
+    old.text("side effects", number="+15555550999")
+    old.text("qwerty uiop", number="+15555550999")
+    before = Store(old_url, SECRET).events_since(datetime(2000, 1, 1, tzinfo=timezone.utc))
+
+    env = {"DATABASE_URL": db_url, "LINE_DATA_DIR": str(tmp_path / "data")}
+    result = CliRunner().invoke(cli, ["db", "copy", old_url], env=env)
+    assert result.exit_code == 0, result.output
+    assert "1 numbers, 3 events, 1 unmatched, 0 texts_sent" in result.output
+
+    moved = app_on(tmp_path, db_url, "new")  # the same LINE_SECRET as before
+    store = moved.extensions["line"].store
+    after = store.events_since(datetime(2000, 1, 1, tzinfo=timezone.utc))
+    utc = lambda t: t if t.tzinfo else t.replace(tzinfo=timezone.utc)  # noqa: E731
+    assert [(utc(r.at), r.step, r.outcome) for r in after] == [(utc(r.at), r.step, r.outcome) for r in before]
+    assert Twilio(moved).text("side effects") == []  # the opt-out moved with it
+    assert [r.text for r in store.unmatched_since(datetime(2000, 1, 1, tzinfo=timezone.utc))] == ["qwerty uiop"]
+
+    again = CliRunner().invoke(cli, ["db", "copy", old_url], env=env)
+    assert again.exit_code == 1 and "already has usage records" in again.output

@@ -1,0 +1,87 @@
+"""`line try`: the preview in a terminal, driven through piped input."""
+from datetime import datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import CONTENT, TOKEN
+from line import create_app
+from line.cli import main
+from line.config import Settings
+from line.content import load_library
+
+EN = load_library(CONTENT).language("en")
+CLEARED = ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "LINE_ALLOW_UNSIGNED", "DATABASE_URL", "LINE_PUBLIC_URL",
+           "LINE_PROXY_COUNT", "LINE_CONTENT_DIR", "LINE_AUDIO", "LINE_AUDIO_DIR", "LINE_STAFF_PASSWORD",
+           "LINE_LOG_LEVEL")
+
+
+def env_for(tmp_path, **extra) -> dict:
+    env = {name: None for name in CLEARED}
+    env.update(LINE_DATA_DIR=str(tmp_path / "data"), LINE_SECRET="test-secret", **extra)
+    return env
+
+
+def run(tmp_path, lines: list[str], **extra):
+    result = CliRunner(env=env_for(tmp_path, **extra)).invoke(main, ["try"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.output, " ".join(result.output.split())  # as printed; and with the wrapping undone
+
+
+def test_a_text_shows_the_reply(tmp_path):
+    _, flat = run(tmp_path, ["text side effects", "quit"], LINE_ALLOW_UNSIGNED="1")
+    assert "> text side effects" in flat
+    assert "Line replies: " + EN.topics["side-effects"].text in flat
+
+
+def test_a_call_says_the_words_the_place_and_the_keys(tmp_path):
+    output, flat = run(tmp_path, ["call", "2", "3", "quit"], TWILIO_AUTH_TOKEN=TOKEN)
+    assert "Line says: Welcome to the Cancer Immunotherapy Info Line." in flat
+    assert "Place: Main menu > Getting treatment and side effects > Side effects" in output
+    assert EN.topics["side-effects"].speech in flat
+    assert "Keys: 1 Cancer and immunotherapy basics; 2 Getting treatment and side effects;" in flat
+    assert "Keys: * repeat; 8 back one level; 9 main menu; 0 the referral office (transfer)" in flat
+    assert "Press a key (0-9 * #), say <words>, or wait." in output
+
+
+def test_words_silence_and_the_transfer(tmp_path):
+    output, flat = run(tmp_path, ["call", "say clinical trials", "wait", "wait", "0", "busy", "*", "0", "completed",
+                                  "2", "call", "quit"])
+    assert EN.topics["trials"].speech in flat
+    assert "Line says: We did not hear anything." in output
+    assert "Line says: Take your time." in output
+    assert "The line would transfer the caller to +18668204505." in output
+    assert "How does the transfer end? Type: completed, busy, no-answer, failed" in output
+    assert "Sorry, we could not put you through." in flat
+    assert "Place: Main menu > The referral office's number" in output
+    assert flat.count("one, eight six six, eight two zero, four five zero five") >= 4
+    assert "The line hung up: the call ended. Type call to call again." in output
+    assert "The call ended: type call to call again." in output  # the key pressed after the goodbye
+    assert output.count("Line says: Welcome") == 2
+
+
+def test_mistakes_are_explained_and_the_loop_goes_on(tmp_path):
+    output, _ = run(tmp_path, ["5", "busy", "wait", "bogus", "text", "say", "call", "busy", "hang up", "#"])
+    assert output.count("There is no call: type call first.") == 3  # 5, wait, and # after hanging up
+    assert "The line is not putting the caller through right now." in output
+    assert "Not a command: bogus. Type help for the list." in output
+    assert "Type text and the words, like: text side effects" in output
+    assert "Type say and the words, like: say side effects" in output
+    assert "You hung up. Type call to call again." in output
+    assert "Line says: Welcome" in output  # the input ran out without quit: it ends cleanly
+
+
+def test_it_counts_no_usage_and_needs_no_twilio_settings(tmp_path):
+    run(tmp_path, ["text side effects", "text purple elephants", "call", "2", "say purple elephants", "0",
+                   "no-answer", "quit"])
+    app = create_app(Settings.from_env({"LINE_DATA_DIR": str(tmp_path / "data"), "LINE_SECRET": "test-secret",
+                                        "TWILIO_AUTH_TOKEN": TOKEN}))
+    store = app.extensions["line"].store
+    since = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    assert store.events_since(since) == [] and store.unmatched_since(since) == []
+
+
+@pytest.mark.parametrize("words", ["help", "?"])
+def test_help_lists_the_commands(tmp_path, words):
+    output, _ = run(tmp_path, [words, "quit"])
+    assert output.count("say <words>") == 2
