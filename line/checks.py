@@ -36,6 +36,7 @@ class TopicRow:
     spoken_words: int
     spoken_seconds: float
     reading: readability.Reading
+    translation: str = "original"
 
 
 @dataclass
@@ -65,6 +66,10 @@ class Report:
             formulas = sorted({r.reading.formula for r in self.rows})
             out.append(f"reading: {', '.join(formulas)} of the spoken summary (~ = under "
                        f"{readability.SHORT_TEXT_WORDS} words, so rough); ~secs at {WORDS_PER_MINUTE} words a minute")
+        waiting = [r for r in self.rows if r.translation not in ("original", "reviewed")]
+        if waiting:
+            out.append(f"translations a native speaker still has to read ({len(waiting)}): "
+                       + ", ".join(f"{r.language}/{r.topic} ({r.translation})" for r in waiting))
         verdict = "no errors" if not self.errors else f"{len(self.errors)} error(s)"
         out.append(f"{self.folder}: {verdict}, {len(self.warnings)} warning(s).")
         return "\n".join(out)
@@ -156,4 +161,4 @@ def _check_language(report: Report, library: Library, lang, root: Path, today: d
             problem(label, lines.at("reviewed"), f"last reviewed {topic.reviewed}, more than a year ago: check it against its sources", "warning")
         count = sms_encoding.count(topic.text)
         report.rows.append(TopicRow(lang.code, topic.id, count.units, count.segments, count.encoding,
-                                    len(topic.speech.split()), seconds, reading))
+                                    len(topic.speech.split()), seconds, reading, topic.translation))

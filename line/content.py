@@ -21,7 +21,10 @@ from .yaml_source import ContentError, Lines, Problem, load
 MAX_MENU_OPTIONS = 5
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 KEYWORD = re.compile(r"^[A-Z0-9]{2,15}$")
-RESERVED_KEYS = ("referral", "repeat", "main_menu", "back", "text_me", "slower")
+RESERVED_KEYS = ("referral", "repeat", "main_menu", "back", "text_me", "slower", "language")
+SPOKEN_COMMANDS = ("referral", "repeat", "main_menu", "back", "text_me", "slower")
+TRANSLATION_STATES = ("original", "machine-draft", "needs-review", "reviewed")
+ALPHABETS = ("gsm-7", "any")
 PHONE_KEYS = set("0123456789*#")
 
 # Prompts the line needs, with the names the line fills in at run time.
@@ -29,16 +32,17 @@ SMS_PROMPTS = {
     "help": set(), "opted_in": set(), "opted_out": set(),
     "main_menu": {"options"}, "submenu": {"label", "options"},
     "topic_footer": {"citation"}, "not_understood": set(), "suggestion": {"keyword"},
-    "error": set(), "from_call": {"topic", "citation"},
+    "error": set(), "from_call": {"topic", "citation"}, "language_set": set(),
 }
 VOICE_PROMPTS = {
     "greeting": set(), "speech_hint": set(), "option": {"label", "key"},
-    **{f"key_{name}": {"key"} for name in RESERVED_KEYS},
+    **{f"key_{name}": {"key"} for name in SPOKEN_COMMANDS},
     "submenu_intro": {"label"}, "silence": set(), "more_time": set(),
     "wrong_key": {"key"}, "not_understood": set(), "offer_referral": {"key"},
     "transfer": set(), "transfer_failed": set(), "number": set(), "number_again": {"key"},
     "goodbye": set(), "slower_on": set(), "text_sent": set(), "text_opted_out": set(),
     "text_limit": set(), "text_failed": set(), "text_no_topic": set(), "error": set(),
+    "language_switch": {"key"},
 }
 FACTS = {"line_name", "office", "phone", "email"}
 
@@ -70,6 +74,7 @@ class Topic:
     text: str  # the whole SMS reply, footer included
     speech: str  # the spoken summary, safe for any voice
     file: str
+    translation: str = "original"  # or machine-draft, needs-review, reviewed
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,8 @@ class Language:
     confirmed_by_twilio: frozenset[str]
     speech_hints: str
     matcher: Matcher
+    language_words: frozenset[str] = frozenset()  # normalized words that switch to this language
+    sms_alphabet: str = "gsm-7"
 
     def item(self, item_id: str) -> Topic | Menu:
         return self.topics.get(item_id) or self.menus[item_id]
@@ -139,6 +146,19 @@ class Library:
 
     def language(self, code: str | None) -> Language:
         return self.languages.get(code or "", self.languages[self.default_language])
+
+    def language_named(self, text: str) -> Language | None:
+        """The language a message or a caller's words ask for ("ESPANOL", "english"), if any."""
+        norm = normalize(text)
+        for lang in self.languages.values():
+            if norm in lang.language_words:
+                return lang
+        return None
+
+    def next_language(self, code: str) -> Language:
+        """The language the language key switches to: the next one, round the list."""
+        codes = list(self.languages)
+        return self.languages[codes[(codes.index(code) + 1) % len(codes)]] if code in codes else self.language(None)
 
 
 def load_library(folder: Path | str) -> Library:
@@ -215,13 +235,14 @@ class _Loader:
                 choices = ", ".join("{" + a + "}" for a in sorted(allowed))
                 self.error(label, line, f"'{name}' uses {{{place}}}, which is not known here (known: {choices})")
 
-    def check_sms(self, text: str, label: str, line: int, what: str) -> None:
+    def check_sms(self, text: str, label: str, line: int, what: str, alphabet: str = "gsm-7") -> None:
         c = sms_encoding.count(text)
-        if c.encoding != "GSM-7":
+        if c.encoding != "GSM-7" and alphabet == "gsm-7":
             chars = ", ".join(sms_encoding.describe(ch) for ch in c.offending)
             self.error(label, line, f"{what} is not plain GSM-7 text because of {chars}; it would be sent as UCS-2 ({c.segments} segments)")
         elif c.segments > sms_encoding.MAX_SEGMENTS:
-            self.error(label, line, f"{what} is {c.units} characters, {c.segments} text segments; the most is {c.limit} characters ({sms_encoding.MAX_SEGMENTS} segments)")
+            why = "" if c.encoding == "GSM-7" else (" in UCS-2, because of " + ", ".join(sms_encoding.describe(ch) for ch in c.offending))
+            self.error(label, line, f"{what} is {c.units} characters, {c.segments} text segments{why}; the most is {c.limit} characters ({sms_encoding.MAX_SEGMENTS} segments)")
 
     # -- the whole library ---------------------------------------------------------------
     def load(self) -> Library:
@@ -299,14 +320,14 @@ class _Loader:
         """No keyword may hide a compliance word: Twilio acts on those in every language."""
         words = {}
         for lang in languages.values():
-            for w in lang.opt_out_words | lang.opt_in_words | lang.help_words:
-                words[normalize(w)] = w
+            for w in lang.opt_out_words | lang.opt_in_words | lang.help_words | lang.language_words:
+                words[normalize(w)] = w.upper()
         for lang in languages.values():
             for item in [*lang.topics.values(), *lang.menus.values()]:
                 for phrase in ([item.keyword] if item.keyword else []) + list(item.synonyms):
                     if normalize(phrase) in words:
                         line = self.phrase_lines.get((item.file, normalize(phrase)), 0)
-                        self.error(item.file, line, f"'{phrase}' is the text word {words[normalize(phrase)]} (opt-out, opt-in or help); choose another")
+                        self.error(item.file, line, f"'{phrase}' is the text word {words[normalize(phrase)]} (an opt-out, opt-in, help or language word); choose another")
 
 
 class _LanguageLoader:
@@ -330,7 +351,11 @@ class _LanguageLoader:
         lang = p.fields(data, lines, label, (), {
             "name": "text", "line_name": "text", "voice": "map", "spoken": "map", "citations": "map",
             "sms_words": "map", "menu_words": "list", "voice_words": "map",
-        }, {"citation_joiner": "text", "plain_language": "map"})
+        }, {"citation_joiner": "text", "plain_language": "map", "office_name": "text", "sms_alphabet": "text",
+            "language_words": "list"})
+        self.alphabet = lang.get("sms_alphabet", "gsm-7")
+        if self.alphabet not in ALPHABETS:
+            p.error(label, lines.at("sms_alphabet"), f"sms_alphabet must be one of {', '.join(ALPHABETS)}")
         voice = p.fields(lang.get("voice", {}), lines, label, ("voice",), {
             "twilio_voice": "text", "twilio_language": "text", "speech_language": "text", "espeak_voice": "text"})
         spoken_raw = p.fields(lang.get("spoken", {}), lines, label, ("spoken",), {
@@ -348,7 +373,7 @@ class _LanguageLoader:
         words = p.fields(lang.get("sms_words", {}), lines, label, ("sms_words",), {
             "opt_out": "list", "opt_in": "list", "help": "list", "confirmed_by_twilio": "list"})
         voice_words = p.fields(lang.get("voice_words", {}), lines, label, ("voice_words",),
-                               {name: "list" for name in RESERVED_KEYS})
+                               {name: "list" for name in SPOKEN_COMMANDS})
         if len(p.problems) > before:
             return None
 
@@ -360,9 +385,10 @@ class _LanguageLoader:
         )
         self.spoken = spoken
         self.line_name = lang["line_name"]
-        self.text_facts = {**self.facts, "line_name": self.line_name}
+        office = lang.get("office_name", self.facts["office"])
+        self.text_facts = {**self.facts, "line_name": self.line_name, "office": office}
         self.voice_facts = {
-            "line_name": spoken.say(self.line_name), "office": spoken.say(self.facts["office"]),
+            "line_name": spoken.say(self.line_name), "office": spoken.say(office),
             "phone": spoken.phone(self.facts["phone"]), "email": spoken.email(self.facts["email"]),
         }
         self.citations = citations
@@ -400,11 +426,13 @@ class _LanguageLoader:
             confirmed_by_twilio=frozenset(w.upper() for w in words["confirmed_by_twilio"]),
             speech_hints=", ".join(sorted({*(t.label for t in topics.values()), *(t.keyword.lower() for t in topics.values())}))[:1000],
             matcher=matcher,
+            language_words=frozenset(normalize(w) for w in lang.get("language_words", [])),
+            sms_alphabet=self.alphabet,
         )
         # The longest "not understood" reply must still fit.
         longest = max(keywords.values(), key=len)
         worst = " ".join([sms["not_understood"], fill(sms["suggestion"], keyword=longest)]) + "\n" + menus["main"].text
-        p.check_sms(worst, self.label("prompts.yaml"), 0, "the reply to a text that is not understood (with the longest suggestion)")
+        self.check_sms(worst, self.label("prompts.yaml"), 0, "the reply to a text that is not understood (with the longest suggestion)")
         for word in words["confirmed_by_twilio"]:
             if word.upper() not in language.opt_out_words:
                 p.error(label, lines.at("sms_words", "confirmed_by_twilio"), f"'{word}' is not an opt-out word")
@@ -413,6 +441,9 @@ class _LanguageLoader:
     def label(self, name: str) -> str:
         """How problems name a file of this language: as `read` does ('content/en/topics/x.yaml')."""
         return str((self.folder / name).relative_to(self.p.folder.parent))
+
+    def check_sms(self, text: str, label: str, line: int, what: str) -> None:
+        self.p.check_sms(text, label, line, what, self.alphabet)
 
     def text_fill(self, template: str) -> str:
         return fill(template, **self.text_facts)
@@ -445,7 +476,7 @@ class _LanguageLoader:
             p.places(template, FACTS | SMS_PROMPTS[name], label, line, name)
             sms[name] = self.text_fill(template)
             if not SMS_PROMPTS[name]:
-                p.check_sms(sms[name], label, line, f"the text '{name}'")
+                self.check_sms(sms[name], label, line, f"the text '{name}'")
         for name, template in voice_raw.items():
             line = lines.at("voice", name)
             p.places(template, FACTS | VOICE_PROMPTS[name], label, line, name)
@@ -464,7 +495,10 @@ class _LanguageLoader:
             data, lines, label = p.read(path)
             f = p.fields(data, lines, label, (), {
                 "keyword": "text", "label": "text", "sources": "list", "reviewed": "text",
-                "text": "text", "speech": "text"}, {"synonyms": "list"})
+                "text": "text", "speech": "text"}, {"synonyms": "list", "translation": "text"})
+            translation = f.get("translation", "original")
+            if translation not in TRANSLATION_STATES:
+                p.error(label, lines.at("translation"), f"translation must be one of {', '.join(TRANSLATION_STATES)}")
             tid = path.stem
             if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", tid):
                 p.error(label, 0, "a topic's file name must be lower-case letters, digits and dashes")
@@ -488,13 +522,14 @@ class _LanguageLoader:
             citation = self.joiner.join(self.citations[s] for s in f["sources"])
             body = self.text_fill(f["text"])
             text = body + " " + fill(sms["topic_footer"], citation=citation)
-            p.check_sms(text, label, lines.at("text"), "the text (with its source line)")
-            p.check_sms(fill(sms["from_call"], topic=body, citation=citation), label, lines.at("text"),
+            self.check_sms(text, label, lines.at("text"), "the text (with its source line)")
+            self.check_sms(fill(sms["from_call"], topic=body, citation=citation), label, lines.at("text"),
                         "the text sent to a caller (with the referral office's contact)")
             topic = Topic(
                 id=tid, keyword=keyword, label=f["label"], spoken_label=self.voice_fill(f["label"]),
                 synonyms=tuple(f.get("synonyms", ())), sources=tuple(f["sources"]), reviewed=reviewed,
                 body=body, citation=citation, text=text, speech=self.voice_fill(f["speech"]), file=label,
+                translation=translation,
             )
             topics[tid] = topic
             target = Target("topic", tid)
@@ -561,7 +596,7 @@ class _LanguageLoader:
                 text = fill(sms["submenu"], label=f["label"], options=option_lines(f["options"]))
                 label_text = f["label"]
             path = ("main",) if mid == "main" else ("menus", mid)
-            p.check_sms(text, label, lines.at(*path), f"the text for menu '{mid}'")
+            self.check_sms(text, label, lines.at(*path), f"the text for menu '{mid}'")
             menus[mid] = Menu(
                 id=mid, keyword=f.get("keyword"), label=label_text, spoken_label=self.voice_fill(label_text),
                 synonyms=tuple(f.get("synonyms", ())), options=tuple(f["options"]), text=text, file=label,

@@ -32,32 +32,61 @@ def reply(text: str | None):
 def incoming_sms():
     rt = runtime()
     library = rt.library()
-    lang = library.language(None)
     body = request.form.get("Body", "")
     number = request.form.get("From", "").strip()
     word = compliance_word(body)
+    lang = library.language(None)
 
     def done(step: str, outcome: str, text: str | None):
         rt.record("sms", lang.code, step, outcome)
         return reply(text)
 
-    all_langs = library.languages.values()
-    if any(word in lang_.opt_out_words for lang_ in all_langs):
-        if number:
-            rt.store.set_opted_out(number, True)
-        confirm = not any(word in lang_.confirmed_by_twilio for lang_ in all_langs)
-        return done("stop", "opted_out", lang.sms["opted_out"] if confirm else None)
-    if any(word in lang_.opt_in_words for lang_ in all_langs):
-        if number:
-            rt.store.set_opted_out(number, False)
-        return done("start", "opted_in", lang.sms["opted_in"])
-    if any(word in lang_.help_words for lang_ in all_langs):
+    def chosen_language() -> str | None:
+        """The language this number chose, if the store can say; compliance words never wait on it."""
+        try:
+            return rt.store.state_of(number)[1] if number else None
+        except Exception:
+            log.warning("could not read a number's language; answering in the default")
+            return None
+
+    for kind in ("opt_out", "opt_in", "help"):
+        owners = [lg for lg in library.languages.values() if word in getattr(lg, f"{kind}_words")]
+        if not owners:
+            continue
+        chosen = chosen_language()
+        lang = next((lg for lg in owners if lg.code == chosen), owners[0])
+        if kind == "opt_out":
+            if number:
+                rt.store.set_opted_out(number, True)  # written before the reply; a failure is not claimed
+            confirmed_by_twilio = any(word in lg.confirmed_by_twilio for lg in library.languages.values())
+            return done("stop", "opted_out", None if confirmed_by_twilio else lang.sms["opted_out"])
+        if kind == "opt_in":
+            if number:
+                rt.store.set_opted_out(number, False)
+            return done("start", "opted_in", lang.sms["opted_in"])
         return done("help", "answered", lang.sms["help"])
-    if number and rt.store.is_opted_out(number):
-        # Twilio would refuse to deliver; the line keeps quiet as promised.
+
+    opted_out, chosen = rt.store.state_of(number) if number else (False, None)
+    named = library.language_named(body)
+    if named is not None:
+        if number:
+            rt.store.set_language(number, named.code)
+        lang = named
+        return done("language", "opted_out" if opted_out else "answered", None if opted_out else named.sms["language_set"])
+    if opted_out:
+        # The line keeps quiet as promised (Twilio would refuse to deliver its own words anyway).
         return done("blocked", "opted_out", None)
 
+    lang = library.language(chosen)
     found = lang.matcher.match(body, "sms")
+    if found is None:
+        # Words of another language get that language's answer ("efectos secundarios").
+        for other in library.languages.values():
+            if other is not lang:
+                found = other.matcher.match(body, "sms")
+                if found is not None:
+                    lang = other
+                    break
     if found is None:
         rt.record_unmatched("sms", lang.code, body)
         return done("not_understood", "not_understood", lang.not_understood_text(body))

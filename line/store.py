@@ -322,10 +322,29 @@ class Store:
             return conn.execute(stmt).scalar_one()
 
     def is_opted_out(self, number: str) -> bool:
+        return self.state_of(number)[0]
+
+    def state_of(self, number: str) -> tuple[bool, str | None]:
+        """(opted out?, the language the number chose, if any), in one read."""
         self._ensure()
         with self.engine.connect() as conn:
-            row = conn.execute(select(numbers.c.opted_out).where(numbers.c.number_hash == self.hash(number))).first()
-        return bool(row and row.opted_out)
+            row = conn.execute(select(numbers.c.opted_out, numbers.c.language)
+                               .where(numbers.c.number_hash == self.hash(number))).first()
+        return (bool(row.opted_out), row.language) if row else (False, None)
+
+    def set_language(self, number: str, language: str) -> None:
+        """Remember the language a texter chose (ESPANOL, ENGLISH); opt-outs are left as they are."""
+        self._ensure()
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        stmt = dialect_insert(numbers).values(number_hash=self.hash(number), opted_out=False, language=language,
+                                              updated_at=_now(), revision=0)
+        stmt = stmt.on_conflict_do_update(index_elements=["number_hash"],
+                                          set_={"language": stmt.excluded.language, "updated_at": stmt.excluded.updated_at})
+        with self._writer.begin() as conn:
+            conn.execute(stmt)
 
     # -- usage -----------------------------------------------------------------------------
     def record(self, channel: str, language: str, step: str, outcome: str, call: str | None = None) -> None:

@@ -14,7 +14,7 @@ from flask import Blueprint, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from .content import Language, Library, fill
+from .content import SPOKEN_COMMANDS, Language, Library, fill
 from .match import normalize
 from .responses import twiml
 from .runtime import runtime
@@ -81,7 +81,8 @@ def phrases(library: Library) -> set[tuple[str, str]]:
                                        "transfer", "transfer_failed", "number", "goodbye", "slower_on",
                                        "text_sent", "text_opted_out", "text_limit", "text_failed",
                                        "text_no_topic", "error")]
-        pieces += [key_line(lang, library.keys, name) for name in library.keys]
+        pieces += [key_line(lang, library.keys, name) for name in SPOKEN_COMMANDS]
+        pieces.append(fill(p["language_switch"], key=lang.spoken.key(library.keys["language"])))
         pieces.append(fill(p["number_again"], key=lang.spoken.key(library.keys["repeat"])))
         pieces.append(fill(p["offer_referral"], key=lang.spoken.key(library.keys["referral"])))
         pieces += [fill(p["wrong_key"], key=lang.spoken.key(k)) for k in "0123456789*#"]
@@ -157,25 +158,40 @@ class Prompter:
         hint = [self.p["speech_hint"]] if place == "main" else []
         return intro + self.options(place) + hint
 
+    def language_offers(self) -> list[tuple[str, Language]]:
+        """'Para español, oprima seis.': every other language offers itself, in its own voice."""
+        key = self.keys["language"]
+        return [(fill(other.voice_prompts["language_switch"], key=other.spoken.key(key)), other)
+                for other in self.library.languages.values() if other.code != self.lang.code]
+
     # -- TwiML ---------------------------------------------------------------------------
-    def say(self, parent, pieces: list[str]) -> None:
-        """Play the rendered clip of each piece where there is one; let Twilio's voice say the rest."""
+    def say(self, parent, pieces: list) -> None:
+        """Say pieces in order: a piece is words in the call's language, or (words, Language) for
+        another language's voice. Each plays its rendered clip where there is one; Twilio's
+        voice says the rest."""
         audio = self.rt.audio
         waiting: list[str] = []
-        for piece in (p for p in pieces if p):
-            clip = audio.clip_for(piece, self.lang.voice.espeak_voice, self.call.slow)
-            if clip:
-                if waiting:
-                    self._say_text(parent, " ".join(waiting))
-                    waiting = []
-                parent.play(url_for("audio.clip", name=clip))
-            else:
-                waiting.append(piece)
-        if waiting:
-            self._say_text(parent, " ".join(waiting))
 
-    def _say_text(self, parent, text: str) -> None:
-        voice = self.lang.voice
+        def flush():
+            if waiting:
+                self._say_text(parent, " ".join(waiting), self.lang)
+                waiting.clear()
+
+        for piece in (p for p in pieces if p):
+            text, lang = piece if isinstance(piece, tuple) else (piece, self.lang)
+            clip = audio.clip_for(text, lang.voice.espeak_voice, self.call.slow)
+            if clip:
+                flush()
+                parent.play(url_for("audio.clip", name=clip))
+            elif lang is self.lang:
+                waiting.append(text)
+            else:
+                flush()
+                self._say_text(parent, text, lang)
+        flush()
+
+    def _say_text(self, parent, text: str, lang: Language) -> None:
+        voice = lang.voice
         if not self.call.slow:
             parent.say(text, voice=voice.twilio_voice, language=voice.twilio_language)
         elif voice.supports_ssml:
@@ -207,7 +223,8 @@ class Prompter:
 
     def go(self, place: str, before: list[str] = (), **changes) -> VoiceResponse:
         call = replace(self.call, at=place, silences=0, wrong=0, **changes)
-        return self.gather(call, [*before, *Prompter.arrival(self._with(call), place)])
+        first = self.language_offers() if place == "main" else []
+        return self.gather(call, [*first, *before, *Prompter.arrival(self._with(call), place)])
 
     def _with(self, call: Call) -> "Prompter":
         other = Prompter.__new__(Prompter)
@@ -279,6 +296,9 @@ def choose():
             if 1 <= int(key) <= len(options):
                 return _arrive(p, call, options[int(key) - 1])
     elif speech:
+        named = library.language_named(speech)
+        if named is not None:
+            return _switch_language(library, call, named)
         found = lang.matcher.match(speech, "voice")
         if found and found.target.kind in ("topic", "menu"):
             return _arrive(p, call, found.target.id)
@@ -294,12 +314,21 @@ def choose():
         return _arrive(p, call, "main")
     if action == "back" and call.at != "main":
         return _arrive(p, call, "main" if call.at == NUMBER else parent(lang, call.at))
+    if action == "language":
+        return _switch_language(library, call, library.next_language(call.lang))
     if action == "slower":
         runtime().record("voice", call.lang, "slower", "answered")
         return twiml(p._with(replace(call, slow=True)).go(call.at, before=[p.p["slower_on"]], slow=True))
     if action == "text_me" and call.at in lang.topics and p.can_text():
         return text_me(p, call)
     return _wrong(p, call, key)
+
+
+def _switch_language(library: Library, call: Call, lang: Language):
+    """The rest of the call in another language: its greeting, then its main menu."""
+    runtime().record("voice", lang.code, "language", "answered")
+    p = Prompter(library, replace(call, lang=lang.code))
+    return twiml(p.go("main", before=[p.p["greeting"]]))
 
 
 def _arrive(p: Prompter, call: Call, place: str):

@@ -101,7 +101,7 @@ def test_the_line_plays_the_clips_everywhere_once_rendered(rendered, tmp_path):
                 queue.append(step.state()["at"])
     c = Caller(app)
     c.call()
-    slow = c.press("6")
+    slow = c.press("#")
     assert slow.root.find(".//Say") is None and slow.root.find(".//Play") is not None
     played = c.client.get(slow.root.find(".//Play").text)
     assert played.status_code == 200 and played.mimetype == "audio/wav"

@@ -180,7 +180,7 @@ def test_a_synonym_that_is_a_menu_word(content_copy):
 def test_a_keyword_or_synonym_that_hides_a_compliance_word(content_copy, rel, old, new, needle, word):
     edit(content_copy, rel, old, new)
     only_problem(refused(content_copy), rel, line_of(content_copy, rel, needle),
-                 f"is the text word {word} (opt-out, opt-in or help)")
+                 f"is the text word {word} (an opt-out, opt-in, help or language word)")
 
 
 # -- texts that would cost more or read wrong ------------------------------------------------
@@ -259,13 +259,13 @@ def test_a_menu_option_naming_nothing(content_copy):
 
 @pytest.mark.parametrize("key", ["1", "3", "5"])
 def test_a_reserved_phone_key_needed_by_the_menus(content_copy, key):
-    edit(content_copy, SHARED, 'slower: "6"', f'slower: "{key}"')
+    edit(content_copy, SHARED, 'slower: "#"', f'slower: "{key}"')
     only_problem(refused(content_copy), SHARED, line_of(content_copy, SHARED, "slower:"),
                  f"phone key {key} for slower is needed for menu options 1 to 5")
 
 
 def test_two_reserved_names_on_one_phone_key(content_copy):
-    edit(content_copy, SHARED, 'slower: "6"', 'slower: "8"')
+    edit(content_copy, SHARED, 'slower: "#"', 'slower: "8"')
     only_problem(refused(content_copy), SHARED, line_of(content_copy, SHARED, "slower:"),
                  "phone key 8 is used for both back and slower")
 
@@ -275,7 +275,7 @@ def test_every_problem_is_reported_sorted_by_file_and_line(content_copy):
     set_field(content_copy, SIDE, "sources", "[nope]")
     set_field(content_copy, TRIALS, "reviewed", "soon")
     line = append(content_copy, TRIALS, "colour: blue\n")
-    edit(content_copy, SHARED, 'slower: "6"', 'slower: "3"')
+    edit(content_copy, SHARED, 'slower: "#"', 'slower: "3"')
     edit(content_copy, MENU, "options: [nih-research, interleukin, cell-therapy, results]",
          "options: [nih-research, interleukin, cell-therapy, results, ghost]")
     error = refused(content_copy)

@@ -147,7 +147,7 @@ def test_a_text_gets_the_topic(client, app):
 
 def test_a_call_walks_to_the_side_effects_summary(client):
     step = voice(client)
-    assert step["text"].startswith("Welcome to the Cancer Immunotherapy Info Line.")
+    assert step["text"].startswith("Para español, oprima seis. Welcome to the Cancer Immunotherapy Info Line.")
     assert step["place_path"] == ["Main menu"]
     assert [k["key"] for k in step["keys"]][:5] == ["1", "2", "3", "4", "5"]
     assert step["keys"][1]["label"] == "Getting treatment and side effects"
@@ -258,7 +258,7 @@ def test_previews_work_behind_a_proxy_with_a_public_url(tmp_path):
     app = create_app(make_settings(tmp_path, public_base_url="https://line.example.org", proxy_count=1))
     session = Session(Simulator(app))
     assert session.text("side effects") == [EN.topics["side-effects"].text]
-    assert session.call().text.startswith("Welcome")
+    assert "Welcome to the Cancer Immunotherapy Info Line" in session.call().text
     assert session.press("2").place == "treatment"
 
 
@@ -285,12 +285,13 @@ def test_recorded_clips_are_played_and_their_words_shown(tmp_path):
     (settings.audio_dir / clip_name(greeting, voice_name, False)).write_bytes(b"RIFF")
     app = create_app(settings)
     step = voice(app.test_client())
-    first = step["pieces"][0]
+    offer, first = step["pieces"][0], step["pieces"][1]
+    assert offer["kind"] == "say" and offer["text"] == "Para español, oprima seis."  # no clip: said
     assert first["kind"] == "play" and first["url"].startswith("/audio/")
     assert first["text"] == greeting
     assert step["audio"] == [first["url"]]
-    assert step["said"][0] == greeting and step["text"].startswith(greeting)
-    assert step["pieces"][1]["kind"] == "say"  # the rest, without clips, is said
+    assert step["said"][1] == greeting and greeting in step["text"]
+    assert step["pieces"][2]["kind"] == "say"  # the rest, without clips, is said
     assert [k["key"] for k in step["keys"]][:2] == ["1", "2"]
 
 

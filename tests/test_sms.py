@@ -165,7 +165,7 @@ def test_a_store_failure_still_answers(app, twilio, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("database is gone")
 
-    monkeypatch.setattr(store, "is_opted_out", broken)
+    monkeypatch.setattr(store, "state_of", broken)
     [reply] = twilio.text("side effects")
     assert "1-866-820-4505" in reply
 
