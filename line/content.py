@@ -19,6 +19,7 @@ from .speech import Spoken
 from .yaml_source import ContentError, Lines, Problem, load
 
 MAX_MENU_OPTIONS = 5
+MAX_HINTS = 500  # Twilio takes up to 500 hint phrases
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 KEYWORD = re.compile(r"^[A-Z0-9]{2,15}$")
 RESERVED_KEYS = ("referral", "repeat", "main_menu", "back", "text_me", "slower", "language")
@@ -424,7 +425,10 @@ class _LanguageLoader:
             opt_in_words=frozenset(w.upper() for w in words["opt_in"]),
             help_words=frozenset(w.upper() for w in words["help"]),
             confirmed_by_twilio=frozenset(w.upper() for w in words["confirmed_by_twilio"]),
-            speech_hints=", ".join(sorted({*(t.label for t in topics.values()), *(t.keyword.lower() for t in topics.values())}))[:1000],
+            speech_hints=", ".join(sorted({
+                *(t.label for t in topics.values()), *(m.label for m in menus.values() if m.keyword),
+                *(s for t in topics.values() for s in t.synonyms), *(w for ws in voice_words.values() for w in ws),
+            })[:MAX_HINTS]),
             matcher=matcher,
             language_words=frozenset(normalize(w) for w in lang.get("language_words", [])),
             sms_alphabet=self.alphabet,

@@ -61,7 +61,8 @@ class Matcher:
                 groups.setdefault(len(phrase.split()), []).append(phrase)
         return groups
 
-    def match(self, text: str, channel: str = "sms") -> Match | None:
+    def match(self, text: str, channel: str = "sms", typos: bool = True) -> Match | None:
+        """The best target for `text`; with typos=False only whole words and phrases count."""
         table = self._tables[channel]
         norm = normalize(text)
         if not norm:
@@ -77,6 +78,8 @@ class Matcher:
                 # phrase said first (people put the main thing first).
                 best = min(hits, key=lambda g: table[g].kind == "command")
                 return Match(table[best], "phrase", best)
+        if not typos:
+            return None
         best: tuple[float, str] | None = None
         for n, candidates in self._by_length[channel].items():
             for i in range(len(tokens) - n + 1):

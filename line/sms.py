@@ -78,15 +78,18 @@ def incoming_sms():
         return done("blocked", "opted_out", None)
 
     lang = library.language(chosen)
-    found = lang.matcher.match(body, "sms")
-    if found is None:
-        # Words of another language get that language's answer ("efectos secundarios").
-        for other in library.languages.values():
-            if other is not lang:
-                found = other.matcher.match(body, "sms")
-                if found is not None:
-                    lang = other
-                    break
+    # The texter's language first; words of another language get that language's answer
+    # ("efectos secundarios"), and exact words in any language beat a guess at a typo.
+    order = [lang, *(other for other in library.languages.values() if other is not lang)]
+    found = None
+    for typos in (False, True):
+        for candidate in order:
+            found = candidate.matcher.match(body, "sms", typos=typos)
+            if found is not None:
+                lang = candidate
+                break
+        if found is not None:
+            break
     if found is None:
         rt.record_unmatched("sms", lang.code, body)
         return done("not_understood", "not_understood", lang.not_understood_text(body))
