@@ -95,3 +95,27 @@ class Caller:
     def wait(self) -> Step:
         """Silence: Twilio runs the verbs after the Gather."""
         return self.post(self.last.redirect)
+
+
+def walk_every_key(app, lang: str = "en", dial_status: str = "no-answer", check=None) -> set[str]:
+    """Press every key at every place reachable from the main menu in one language, as Twilio
+    would post them; every answer is checked to lead somewhere, and `check(place, key, step)`
+    may look at each one too. Returns the places reached (menus, topics, the number)."""
+    seen, queue = set(), ["main"]
+    while queue:
+        place = queue.pop()
+        if place in seen:
+            continue
+        seen.add(place)
+        for key in "0123456789*#":
+            c = Caller(app)
+            c.post(f"/voice/menu?at={place}&lang={lang}")
+            step = c.press(key)
+            if check:
+                check(place, key, step)
+            dial = step.root.find("Dial")
+            if dial is not None:
+                step = c.post(dial.get("action"), DialCallStatus=dial_status)
+            if step.gather is not None and step.state()["lang"] == lang:
+                queue.append(step.state()["at"])
+    return seen

@@ -7,7 +7,7 @@ from line import create_app
 from line.cli import main
 from line.content import load_library
 from line.sms_encoding import count
-from phone import Caller
+from phone import Caller, walk_every_key
 
 LIB = load_library(CONTENT)
 EN, ES = LIB.language("en"), LIB.language("es")
@@ -140,21 +140,7 @@ def test_the_number_is_read_digit_by_digit_in_spanish_twice(app):
 
 
 def test_every_spanish_key_at_every_level_leads_somewhere(app):
-    seen, queue = set(), ["main"]
-    while queue:
-        place = queue.pop()
-        if place in seen:
-            continue
-        seen.add(place)
-        for key in "0123456789*#":
-            c = Caller(app)
-            c.post(f"/voice/menu?at={place}&lang=es")
-            step = c.press(key)
-            dial = step.root.find("Dial")
-            if dial is not None:
-                step = c.post(dial.get("action"), DialCallStatus="failed")
-            if step.gather is not None and step.state()["lang"] == "es":
-                queue.append(step.state()["at"])
+    seen = walk_every_key(app, "es", dial_status="failed")
     assert set(ES.topics) <= seen
 
 

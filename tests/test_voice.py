@@ -7,7 +7,7 @@ import responses
 from conftest import NUMBER, make_settings
 from line import create_app
 from line.content import load_library
-from phone import LINE_NUMBER, Caller
+from phone import LINE_NUMBER, Caller, walk_every_key
 
 LIB = load_library("content")
 EN = LIB.language("en")
@@ -42,22 +42,7 @@ def test_greeting_then_main_menu_at_once(caller):
 
 def test_every_key_at_every_level_leads_somewhere(app):
     """Breadth-first over every place: every key gives valid TwiML with a way forward."""
-    seen, queue = set(), ["main"]
-    keys = list("0123456789*#")
-    while queue:
-        place = queue.pop()
-        if place in seen:
-            continue
-        seen.add(place)
-        for key in keys:
-            c = Caller(app)
-            c.post(f"/voice/menu?at={place}&lang=en")
-            step = c.press(key)
-            dial = step.root.find("Dial")
-            if dial is not None:
-                step = c.post(dial.get("action"), DialCallStatus="no-answer")
-            if step.gather is not None:
-                queue.append(at(step))
+    seen = walk_every_key(app, "en")
     assert {"main", "about", "treatment", "research", "_number"} | set(EN.topics) <= seen
 
 
