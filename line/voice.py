@@ -224,13 +224,7 @@ class Prompter:
     def go(self, place: str, before: list[str] = (), **changes) -> VoiceResponse:
         call = replace(self.call, at=place, silences=0, wrong=0, **changes)
         first = self.language_offers() if place == "main" else []
-        return self.gather(call, [*first, *before, *Prompter.arrival(self._with(call), place)])
-
-    def _with(self, call: Call) -> "Prompter":
-        other = Prompter.__new__(Prompter)
-        other.__dict__.update(self.__dict__)
-        other.call = call
-        return other
+        return self.gather(call, [*first, *before, *Prompter(self.library, call).arrival(place)])
 
 
 # -- the steps ---------------------------------------------------------------------------
@@ -270,7 +264,7 @@ def silence():
     return twiml(p.gather(call, [p.p["more_time"]]))
 
 
-def spoken_key(lang: Language, keys, speech: str) -> str | None:
+def spoken_key(lang: Language, speech: str) -> str | None:
     """'one', '1' or 'star' said aloud -> the key it names."""
     norm = normalize(speech)
     words = {w: str(i) for i, w in enumerate(lang.spoken.digits)}
@@ -287,7 +281,7 @@ def choose():
     lang = p.lang
     digits = request.form.get("Digits", "").strip()
     speech = request.form.get("SpeechResult", "").strip()
-    key = digits[:1] if digits else (spoken_key(lang, library.keys, speech) if speech else None)
+    key = digits[:1] if digits else (spoken_key(lang, speech) if speech else None)
     action = None
     if key:
         action = {v: k for k, v in library.keys.items()}.get(key)
@@ -318,7 +312,7 @@ def choose():
         return _switch_language(library, call, library.next_language(call.lang))
     if action == "slower":
         runtime().record("voice", call.lang, "slower", "answered")
-        return twiml(p._with(replace(call, slow=True)).go(call.at, before=[p.p["slower_on"]], slow=True))
+        return twiml(Prompter(library, replace(call, slow=True)).go(call.at, before=[p.p["slower_on"]]))
     if action == "text_me" and call.at in lang.topics and p.can_text():
         return text_me(p, call)
     return _wrong(p, call, key)
