@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,
                                 x_host=settings.proxy_count, x_port=settings.proxy_count)
 
-    content = LiveLibrary(settings.content_dir, settings.reload_seconds)
+    content = LiveLibrary(settings.content_dir, settings.reload_seconds, snapshots=settings.data_dir / "published")
     store = Store(settings.database_url, load_secret(settings), retention_days=settings.retention_days)
     store.create()
     check = SignatureCheck(settings.twilio_auth_token, settings.allow_unsigned, settings.public_base_url)
@@ -39,6 +39,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(sms.bp)
     app.register_blueprint(voice.bp)
     app.register_blueprint(audio.bp)
+
+    from . import limits  # per-number rate limits on /sms and /voice, and on "get this by text"
+
+    limits.install(app, settings, store)
 
     from . import preview  # GET /preview: staff try the line (local, or LINE_STAFF_PASSWORD)
 

@@ -45,6 +45,11 @@ class Settings:
     audio_mode: str = "say"
     audio_dir: Path | None = None
     staff_password: str | None = field(default=None, repr=False)  # /preview from other machines
+    rate_limit_storage: str = field(default="memory://", repr=False)  # a redis:// URL may hold a password
+    rate_limit_prefix: str = "line"
+    sms_rate: str = "20/minute;200/day"
+    voice_rate: str = "120/minute"
+    text_me_rate: str = "3/hour"
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -72,6 +77,11 @@ class Settings:
             audio_mode=(env.get("LINE_AUDIO") or "say").lower(),
             audio_dir=Path(env.get("LINE_AUDIO_DIR") or data_dir / "audio"),
             staff_password=env.get("LINE_STAFF_PASSWORD") or None,
+            rate_limit_storage=env.get("LINE_RATE_LIMIT_STORAGE") or "memory://",
+            rate_limit_prefix=env.get("LINE_RATE_LIMIT_PREFIX") or "line",
+            sms_rate=env.get("LINE_SMS_RATE") or "20/minute;200/day",
+            voice_rate=env.get("LINE_VOICE_RATE") or "120/minute",
+            text_me_rate=env.get("LINE_TEXT_ME_RATE") or "3/hour",
         )
         values.update(overrides)
         settings = cls(**values)
@@ -81,6 +91,8 @@ class Settings:
             raise ValueError("LINE_RETENTION_DAYS must be 1 or more")
         if settings.gather_timeout < 7:
             raise ValueError("LINE_GATHER_TIMEOUT must be 7 seconds or more")
+        if settings.silence_limit > 1000:
+            raise ValueError("LINE_SILENCE_LIMIT must be 1000 or less")
         if settings.silence_limit < 12:
             raise ValueError("LINE_SILENCE_LIMIT must be 12 or more (a reprompt, then 10 extensions)")
         return settings

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from .content import Library, load_library
 from .yaml_source import ContentError
 
 log = logging.getLogger(__name__)
+KEEP_SNAPSHOTS = 5  # published versions kept in the data folder
 
 
 def fingerprint(folder: Path) -> tuple:
@@ -38,14 +40,30 @@ def fingerprint(folder: Path) -> tuple:
 
 
 class LiveLibrary:
-    """The library in use, replaced atomically when a valid new version is saved."""
+    """The library in use, replaced atomically when a valid new version is saved.
 
-    def __init__(self, folder: Path, interval: float = 1.0):
+    Each published version is also kept as a snapshot (`snapshots`, in the data folder), so a
+    worker that starts while a broken edit sits in content/ (after a crash, say) serves the
+    last good version like the others instead of failing to boot."""
+
+    def __init__(self, folder: Path, interval: float = 1.0, snapshots: Path | None = None):
         self.folder = Path(folder)
         self.interval = interval
+        self.snapshots = Path(snapshots) if snapshots else None
         self._fingerprint = fingerprint(self.folder)
-        self.current: Library = load_library(self.folder)
         self.last_problems: list = []
+        try:
+            self.current: Library = load_library(self.folder)
+        except ContentError as exc:
+            last_good = self._last_snapshot()
+            if last_good is None:
+                raise
+            self.last_problems = exc.problems
+            self.current = load_library(last_good)
+            log.error("content/ has errors, so this worker serves the last published version %s:\n%s",
+                      self.current.version, "\n".join(str(p) for p in exc.problems))
+        else:
+            self._snapshot()
         self._next_check = time.monotonic() + interval
         self._lock = threading.Lock()
 
@@ -82,7 +100,40 @@ class LiveLibrary:
             if library.version != self.current.version:
                 log.info("published content version %s (was %s)", library.version, self.current.version)
                 self.current = library
+                self._snapshot()
                 return True
             return False
         finally:
             self._lock.release()
+
+    # -- snapshots of published versions ------------------------------------------------------
+    def _last_snapshot(self) -> Path | None:
+        if self.snapshots is None:
+            return None
+        current = self.snapshots / "current"
+        return current if current.is_dir() else None
+
+    def _snapshot(self) -> None:
+        """Keep a copy of the version just published; point `current` at it atomically."""
+        if self.snapshots is None:
+            return
+        try:
+            self.snapshots.mkdir(parents=True, exist_ok=True)
+            target = self.snapshots / self.current.version
+            if not target.is_dir():
+                tmp = self.snapshots / f".{self.current.version}.{os.getpid()}"
+                shutil.rmtree(tmp, ignore_errors=True)
+                shutil.copytree(self.folder, tmp, ignore=shutil.ignore_patterns(".*"))
+                try:
+                    os.rename(tmp, target)
+                except OSError:  # another worker kept the same version first
+                    shutil.rmtree(tmp, ignore_errors=True)
+            link = self.snapshots / f".current.{os.getpid()}"
+            link.unlink(missing_ok=True)
+            link.symlink_to(target.name)
+            os.replace(link, self.snapshots / "current")
+            for old in sorted(self.snapshots.iterdir(), key=lambda p: p.stat().st_mtime)[:-KEEP_SNAPSHOTS]:
+                if old.is_dir() and not old.is_symlink() and old.name != self.current.version and not old.name.startswith("."):
+                    shutil.rmtree(old, ignore_errors=True)
+        except OSError as exc:  # a snapshot helps a later start; it never stops this one
+            log.warning("could not keep a copy of content version %s: %s", self.current.version, exc)

@@ -23,6 +23,7 @@ upgrade again on its next use: the line keeps answering without it.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import logging
@@ -100,6 +101,9 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (2, _v2_call_key_and_revision),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+FLUSH_SECONDS = 0.5  # usage events wait at most this long to be written
+FLUSH_EVENTS = 200  # ... or until this many are queued
+MAX_PENDING_EVENTS = 20000  # kept in memory while the database is away
 
 # -- texts nobody understood -----------------------------------------------------------------
 _EMAIL = re.compile(r"\S+@\S+")
@@ -185,6 +189,15 @@ class Store:
         self._ready = False
         self._upgrading = threading.Lock()
         self._last_purge = time.monotonic()
+        self._pending: list[dict] = []
+        self._pending_lock = threading.Condition()
+        self._dropped = 0
+        self._flushing = threading.Lock()
+        self._flusher_start = threading.Lock()
+        self._flusher_pid: int | None = None
+        self._flush_failing = False
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        self._state_sql = f"SELECT opted_out, language FROM numbers WHERE number_hash = {mark}"
 
     @staticmethod
     def _engine(url: str) -> Engine:
@@ -325,12 +338,23 @@ class Store:
         return self.state_of(number)[0]
 
     def state_of(self, number: str) -> tuple[bool, str | None]:
-        """(opted out?, the language the number chose, if any), in one read."""
+        """(opted out?, the language the number chose, if any), in one read.
+
+        Every text and call asks this, so it is one plain query on a pooled driver connection
+        (a fifth of the time of building it through SQLAlchemy each time). Never cached: an
+        opt-out recorded by any worker on any host is honoured at once."""
         self._ensure()
-        with self.engine.connect() as conn:
-            row = conn.execute(select(numbers.c.opted_out, numbers.c.language)
-                               .where(numbers.c.number_hash == self.hash(number))).first()
-        return (bool(row.opted_out), row.language) if row else (False, None)
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            cursor.execute(self._state_sql, (self.hash(number),))
+            row = cursor.fetchone()
+            cursor.close()
+            if self.dialect == "postgresql":
+                conn.commit()  # end the read's transaction before the connection goes back
+        finally:
+            conn.close()
+        return (bool(row[0]), row[1]) if row else (False, None)
 
     def set_language(self, number: str, language: str) -> None:
         """Remember the language a texter chose (ESPANOL, ENGLISH); opt-outs are left as they are."""
@@ -348,12 +372,65 @@ class Store:
 
     # -- usage -----------------------------------------------------------------------------
     def record(self, channel: str, language: str, step: str, outcome: str, call: str | None = None) -> None:
-        """One answer. `call` is the call's id (CallSid): only its keyed hash is kept."""
-        self._ensure()
-        with self._writer.begin() as conn:
-            conn.execute(insert(events).values(at=_now(), channel=channel, language=language, step=step[:64],
-                                               outcome=outcome[:20], call_hash=self.hash(call) if call else None))
+        """One answer. `call` is the call's id (CallSid): only its keyed hash is kept.
+
+        Usage events are queued and written in batches by a background thread, at most
+        FLUSH_SECONDS later (and on a clean exit), so an answer never waits on a usage write.
+        Opt-outs are never queued: they are written before the reply."""
+        row = {"at": _now(), "channel": channel, "language": language, "step": step[:64],
+               "outcome": outcome[:20], "call_hash": self.hash(call) if call else None}
+        with self._pending_lock:
+            if len(self._pending) >= MAX_PENDING_EVENTS:
+                del self._pending[0]  # the database has been away a long while: keep the newest
+                self._dropped += 1
+            self._pending.append(row)
+            if len(self._pending) >= FLUSH_EVENTS:
+                self._pending_lock.notify()
+        if self._flusher_pid != os.getpid():
+            self._start_flusher()
+
+    def _start_flusher(self) -> None:
+        with self._flusher_start:
+            if self._flusher_pid == os.getpid():
+                return
+            self._flusher_pid = os.getpid()  # after a fork the parent's thread is gone: start one here
+            threading.Thread(target=self._flush_loop, name="usage-events", daemon=True).start()
+            atexit.register(self.flush)
+
+    def _flush_loop(self) -> None:
+        pause = FLUSH_SECONDS
+        while True:
+            with self._pending_lock:
+                self._pending_lock.wait(pause)
+            # While the database is away, try again less and less often (at most every 30 s).
+            pause = FLUSH_SECONDS if self.flush() >= 0 else min(30.0, pause * 2)
+
+    def flush(self) -> int:
+        """Write the queued usage events now. Returns how many were written, -1 on failure."""
+        with self._flushing:
+            with self._pending_lock:
+                rows, self._pending = self._pending, []
+                dropped, self._dropped = self._dropped, 0
+            if dropped:
+                log.warning("%d usage events were dropped while the database was unreachable", dropped)
+            if not rows:
+                return 0
+            try:
+                self._ensure()
+                with self._writer.begin() as conn:
+                    conn.execute(insert(events), rows)
+            except Exception as exc:
+                if not self._flush_failing:
+                    log.warning("could not write usage events (%s); keeping them and trying again", reason(exc))
+                self._flush_failing = True
+                with self._pending_lock:
+                    self._pending[:0] = rows[-MAX_PENDING_EVENTS:]
+                return -1
+            if self._flush_failing:
+                log.info("usage events are being written again")
+                self._flush_failing = False
         self._maybe_purge()
+        return len(rows)
 
     def record_unmatched(self, channel: str, language: str, text: str) -> None:
         clean = redact(text)
@@ -365,6 +442,7 @@ class Store:
         self._maybe_purge()
 
     def events_since(self, since: datetime) -> list:
+        self.flush()
         self._ensure()
         with self.engine.connect() as conn:
             return list(conn.execute(select(events).where(events.c.at >= since).order_by(events.c.id)))

@@ -10,11 +10,15 @@ log = logging.getLogger(__name__)
 
 
 def signed_url(public_base_url: str | None) -> str:
-    """The URL Twilio signed: the public one when the line sits behind a proxy."""
-    if not public_base_url:
-        return request.url
-    query = request.query_string.decode("latin-1")
-    return public_base_url + request.path + (f"?{query}" if query else "")
+    """The URL Twilio signed, as Twilio wrote it: the public base when the line sits behind a
+    proxy, and the path and query exactly as they came (escapes such as %C3%B1 kept), since
+    werkzeug's request.url decodes some of them."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    if not raw.startswith("/"):
+        query = request.query_string.decode("latin-1")
+        raw = request.path + (f"?{query}" if query else "")
+    base = public_base_url or request.host_url.rstrip("/")
+    return base + raw
 
 
 class SignatureCheck:

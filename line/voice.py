@@ -14,7 +14,7 @@ from flask import Blueprint, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from .content import SPOKEN_COMMANDS, Language, Library, fill
+from .content import PHONE_KEYS, SPOKEN_COMMANDS, Language, Library, fill
 from .match import normalize
 from .responses import twiml
 from .runtime import runtime
@@ -60,7 +60,8 @@ class Call:
 
 
 def _count(raw: str | None) -> int:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 4 else 0
+    """A count carried in the URL (silences, wrong keys, errors); anything odd counts as 0."""
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 6 else 0
 
 
 def key_line(lang: Language, keys, name: str) -> str:
@@ -282,6 +283,8 @@ def choose():
     digits = request.form.get("Digits", "").strip()
     speech = request.form.get("SpeechResult", "").strip()
     key = digits[:1] if digits else (spoken_key(lang, speech) if speech else None)
+    if key and key not in PHONE_KEYS:
+        key = None  # not a key a phone has: answered as words nobody understood
     action = None
     if key:
         action = {v: k for k, v in library.keys.items()}.get(key)

@@ -67,3 +67,23 @@ def test_changes_are_looked_for_at_most_once_an_interval(tmp_path, content_copy)
     assert texter.text("CANCER") == before
     assert app.extensions["line"].content.refresh() is True
     assert "lump called a tumor" in texter.text("CANCER")[0]
+
+
+def test_a_worker_starting_during_a_broken_edit_serves_the_last_published_version(tmp_path, content_copy, caplog):
+    first = create_app(make_settings(tmp_path, content_dir=content_copy))  # publishes, and keeps a copy
+    good = Twilio(first).text("CANCER")
+    topic = content_copy / "en" / "topics" / "cancer.yaml"
+    edit(topic, "keyword: CANCER", "keyword: CANCER\nkeyword: TWICE")
+    caplog.set_level(logging.ERROR)
+    restarted = create_app(make_settings(tmp_path, content_dir=content_copy))  # e.g. after a crash
+    assert Twilio(restarted).text("CANCER") == good
+    assert "serves the last published version" in caplog.text and "en/topics/cancer.yaml" in caplog.text
+
+
+def test_broken_content_with_nothing_published_before_refuses_to_start(tmp_path, content_copy):
+    import pytest
+    from line.yaml_source import ContentError
+
+    edit(content_copy / "en" / "topics" / "cancer.yaml", "keyword: CANCER", "keyword: CANCER\nkeyword: TWICE")
+    with pytest.raises(ContentError):
+        create_app(make_settings(tmp_path, content_dir=content_copy))

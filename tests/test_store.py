@@ -503,10 +503,12 @@ def test_moving_from_sqlite_keeps_opt_outs_and_usage(db_url, tmp_path):
     old_url = f"sqlite:///{tmp_path / 'old' / 'line.db'}"
     (tmp_path / "old").mkdir()
     make_first_schema(old_url)
-    old = Twilio(app_on(tmp_path, old_url, "old"))  # upgrades it, then is used for a while
+    old_app = app_on(tmp_path, old_url, "old")  # upgrades it, then is used for a while
+    old = Twilio(old_app)
     old.text("STOP")
     old.text("side effects", number="+15555550999")
     old.text("qwerty uiop", number="+15555550999")
+    old_app.extensions["line"].store.flush()  # as the line does when it stops
     before = Store(old_url, SECRET).events_since(datetime(2000, 1, 1, tzinfo=timezone.utc))
 
     env = {"DATABASE_URL": db_url, "LINE_DATA_DIR": str(tmp_path / "data")}
