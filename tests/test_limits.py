@@ -24,7 +24,7 @@ from conftest import NUMBER, TOKEN, Twilio, make_settings, replies, twilio_signa
 from line import create_app
 from line.content import load_library
 from line.simulator import Simulator
-from phone import Caller, Step
+from phone import Caller
 
 LIB = load_library("content")
 EN, ES = LIB.language("en"), LIB.language("es")
@@ -67,6 +67,15 @@ def test_a_flood_from_one_number_is_cut_off_after_the_limit_with_an_empty_respon
         root = ElementTree.fromstring(response.data)
         assert root.tag == "Response" and list(root) == []  # nothing sent: a flood costs no texts
         assert "Retry-After" not in response.headers
+
+
+def test_the_default_limits(tmp_path):
+    settings = make_settings(tmp_path)
+    assert (settings.sms_rate, settings.voice_rate, settings.text_me_rate) == ("20/minute;200/day", "120/minute",
+                                                                               "3/hour")
+    assert settings.rate_limit_storage == "memory://"
+    twilio = Twilio(create_app(settings))
+    assert [post_sms(twilio, "side effects") for _ in range(21)] == [[SIDE]] * 20 + [[]]
 
 
 def test_another_number_is_answered_normally_during_the_flood(tmp_path):
@@ -304,6 +313,16 @@ def test_redis_holds_only_hashed_keys(tmp_path, redis_prefix):
     assert not [k for k in keys if NUMBER.lstrip("+") in k]
 
 
+def test_past_the_limit_a_flood_costs_no_storage_round_trip(tmp_path, redis_prefix):
+    """Once a worker has seen a number over its limit it answers it at once until the window
+    resets: the count in Redis stops at the limit plus the one request that broke it."""
+    app = limited_app(tmp_path, rate_limit_storage=REDIS_URL, rate_limit_prefix=redis_prefix, sms_rate="3/minute")
+    twilio = Twilio(app)
+    assert [post_sms(twilio, "side effects") for _ in range(50)] == [[SIDE]] * 3 + [[]] * 47
+    key = app.extensions["line_limits"].key_for(NUMBER)
+    assert redis.Redis.from_url(REDIS_URL).get(f"LIMITS:LIMITER/{redis_prefix}/{key}/sms/3/1/minute") == b"4"
+
+
 def test_with_redis_unreachable_the_line_keeps_answering_and_limits_in_memory(tmp_path, caplog):
     app = limited_app(tmp_path, rate_limit_storage=UNREACHABLE, sms_rate="3/minute", voice_rate="50/minute",
                       twilio_account_sid=SID)
@@ -429,6 +448,10 @@ def test_a_flood_does_not_hold_up_anyone_else_on_a_real_server(tmp_path, redis_p
     assert len(answers) == len(flooded)  # every flooded request got valid TwiML with status 200
     assert answers.count([SIDE]) == 20  # LINE_SMS_RATE's 20/minute, counted once for both workers
     assert answers.count([]) == len(answers) - 20  # past the limit: an empty <Response/>, nothing sent
+    # and the storage was asked once more per worker at most, not once per flooded request
+    counts = redis.Redis.from_url(REDIS_URL).mget(
+        list(redis.Redis.from_url(REDIS_URL).scan_iter(f"LIMITS:LIMITER/{redis_prefix}/*/sms/20/1/minute")))
+    assert max(int(c) for c in counts) <= 20 + 2
     answered_ms = [t for (t, _, _), a in zip(flooded, answers) if a]
     limited_ms = [t for (t, _, _), a in zip(flooded, answers) if not a]
     report += [
