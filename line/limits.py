@@ -1,6 +1,8 @@
 """Rate limits per number: a flood from one number is cut off cheaply, and nobody else waits for it.
 
-flask-limiter counts each number's requests in a storage (LINE_RATE_LIMIT_STORAGE): `memory://`,
+The `limits` library (the engine under flask-limiter, used directly: through flask-limiter's
+decorators each request cost about thirty times more) counts each number's requests in fixed
+windows, in a storage (LINE_RATE_LIMIT_STORAGE): `memory://`,
 the default, counts in each worker process on its own (with 2 workers a number gets up to twice
 its limit); `redis://host:6379` shares the counts between every worker on every host.
 
@@ -22,21 +24,19 @@ no outbound texts and no database writes); a call hears the referral number and 
 <Hangup/>. Limits are checked after the signature check, so an unsigned request is refused (403)
 and never counts against anybody's number.
 
-If the storage is unreachable the line keeps answering: flask-limiter logs a warning and counts
-in memory, per worker, until the storage is back (it tries again after 1, 2, 4 ... 32 seconds).
+If the storage is unreachable the line keeps answering: it logs a warning and counts in memory,
+per worker, until the storage is back (it tries again after 1, 2, 4 ... 32 seconds).
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Flask, g, request
-from flask_limiter import Limiter, RequestLimit
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
@@ -54,7 +54,7 @@ COMPLIANCE_WORDS = frozenset({
     "ALTO", "PARAR", "CANCELAR", "BAJA", "DETENER", "INICIO", "COMENZAR", "AYUDA",
 })
 
-STRATEGY = "fixed-window"  # one atomic INCR (+EXPIRE) per limit and request on Redis: the cheapest
+MAX_RETRY_SECONDS = 32  # an unreachable storage is tried again after 1, 2, 4 ... 32 seconds
 REDIS_TIMEOUT = 0.5  # seconds: an unreachable Redis must not hold an answer up for long
 BREACH_LOG_MEMORY = 10_000  # numbers over a limit each worker remembers
 
@@ -80,31 +80,73 @@ def storage_options(uri: str) -> dict:
     return {}
 
 
+class Counter:
+    """Fixed-window counts (one atomic INCR and EXPIRE per limit on Redis, the cheapest way) in
+    the configured storage; in this worker's memory while that storage is unreachable."""
+
+    def __init__(self, uri: str):
+        self.uri_scheme = urlsplit(uri).scheme or uri
+        self.shared = FixedWindowRateLimiter(storage_from_string(uri, **storage_options(uri)))
+        self.local = FixedWindowRateLimiter(MemoryStorage())
+        self._retry_at = 0.0
+        self._pause = 1.0
+        self._failing = False
+
+    def _run(self, method: str, items: list[RateLimitItem], *identifiers: str):
+        """Call `method` of the limiter for every item (all of them, so each window counts)."""
+        if time.monotonic() >= self._retry_at:
+            try:
+                result = [getattr(self.shared, method)(item, *identifiers) for item in items]
+            except Exception as exc:
+                if not self._failing:
+                    log.warning("rate limit storage unreachable (%s, %s); counting in each worker until it "
+                                "is back", self.uri_scheme, type(exc).__name__)
+                self._failing = True
+                self._retry_at = time.monotonic() + self._pause
+                self._pause = min(MAX_RETRY_SECONDS, self._pause * 2)
+            else:
+                if self._failing:
+                    log.info("rate limit storage (%s) is back", self.uri_scheme)
+                self._failing, self._pause = False, 1.0
+                return result, self.shared
+        return [getattr(self.local, method)(item, *identifiers) for item in items], self.local
+
+    def hit(self, items: list[RateLimitItem], *identifiers: str) -> bool:
+        """Count one request; whether it is within every limit."""
+        return all(self._run("hit", items, *identifiers)[0])
+
+    def test(self, items: list[RateLimitItem], *identifiers: str) -> bool:
+        """Whether one more request would be within every limit (nothing is counted)."""
+        return all(self._run("test", items, *identifiers)[0])
+
+    def reset_at(self, items: list[RateLimitItem], *identifiers: str) -> float:
+        """When the last exhausted window ends (epoch seconds)."""
+        try:
+            stats, _ = self._run("get_window_stats", items, *identifiers)
+            return max((s.reset_time for s in stats if s.remaining <= 0), default=time.time() + 1.0)
+        except Exception:
+            return time.time() + 1.0
+
+
 class Limits:
     """The line's rate limits, wired into one app by `install`."""
 
     def __init__(self, app: Flask, settings, store):
-        for attribute, name in SETTINGS_NAMES.items():
-            parse_rate(getattr(settings, attribute), name)
+        self.items = {"sms": parse_rate(settings.sms_rate, "LINE_SMS_RATE"),
+                      "voice": parse_rate(settings.voice_rate, "LINE_VOICE_RATE")}
+        self.text_me_items = parse_rate(settings.text_me_rate, "LINE_TEXT_ME_RATE")
         self.store = store
         self.settings = settings
         self.prefix = settings.rate_limit_prefix
         uri = settings.rate_limit_storage
-        self.limiter = Limiter(
-            key_func=self.request_key, app=app, storage_uri=uri, storage_options=storage_options(uri),
-            strategy=STRATEGY, key_prefix=self.prefix, headers_enabled=False,
-            swallow_errors=True,  # a storage failure never fails an answer ...
-            in_memory_fallback_enabled=True,  # ... and the limits go on in memory meanwhile
-        )
-        self.text_me_items = parse_rate(settings.text_me_rate, "LINE_TEXT_ME_RATE")
-        self._local = FixedWindowRateLimiter(MemoryStorage())  # text-me, while the storage is away
+        self.counter = Counter(uri)
         # (channel, key) -> when its window resets (epoch seconds): numbers this worker has seen
         # over a limit. Within a fixed window a count only grows, so until then this worker answers
         # them at once, without asking the storage again; it also logs each breach once.
         self._blocked: dict[tuple[str, str], float] = {}
         self._blocked_lock = threading.Lock()
         self._words: tuple[object, frozenset[str]] = (None, COMPLIANCE_WORDS)
-        log.info("rate limits: %s storage, sms %s, voice %s, text-me %s", urlsplit(uri).scheme or uri,
+        log.info("rate limits: %s storage, sms %s, voice %s, text-me %s", self.counter.uri_scheme,
                  settings.sms_rate, settings.voice_rate, settings.text_me_rate)
 
     # -- keys: a keyed hash, never the number ---------------------------------------------------
@@ -171,12 +213,20 @@ class Limits:
             log.warning("%s rate limit reached by a number; its requests are answered without content "
                         "until the limit resets", channel)
 
-    def _breach(self, channel: str, limit: RequestLimit) -> None:
-        try:
-            until = float(limit.reset_at)  # one read of the storage, once per breach and worker
-        except Exception:  # the storage went away: no shortcut, just this answer
-            until = time.time() + 1.0
-        self.breached(channel, self.request_key(), until)
+    def check(self, channel: str):
+        """Before a /sms or /voice view (after its signature check): None to answer as usual,
+        or the answer for a number over its limit."""
+        exempt, answer = (self.sms_exempt, self.sms_answer) if channel == "sms" else (self.voice_exempt, self.voice_answer)
+        if exempt():
+            return None
+        key = self.request_key()
+        if self.blocked(channel, key):
+            return answer()  # known to be over its limit: no storage round trip
+        if self.counter.hit(self.items[channel], self.prefix, key, channel):
+            return None
+        # One read of the storage, once per breach and worker.
+        self.breached(channel, key, self.counter.reset_at(self.items[channel], self.prefix, key, channel))
+        return answer()
 
     # -- what a limited request gets -----------------------------------------------------------
     @staticmethod
@@ -201,35 +251,9 @@ class Limits:
             response.hangup()
             return twiml(response)
 
-    def sms_breach(self, limit: RequestLimit) -> object:
-        self._breach("sms", limit)
-        return self.sms_answer()
-
-    def voice_breach(self, limit: RequestLimit) -> object:
-        self._breach("voice", limit)
-        return self.voice_answer()
-
-    def shortcut(self, channel: str, view, exempt, answer):
-        """`view` (already limited by flask-limiter), answered at once for a number this worker
-        knows to be over its limit: a flood's requests cost no storage round trip."""
-
-        @wraps(view)
-        def limited_view(*args, **kwargs):
-            if not exempt() and self.blocked(channel, self.request_key()):
-                return answer()
-            return view(*args, **kwargs)
-
-        return limited_view
-
     # -- "get this by text" ----------------------------------------------------------------------
     def _text_me(self, method: str, key: str) -> bool:
-        try:
-            limiter = self.limiter.limiter
-            return all([getattr(limiter, method)(item, self.prefix, key, "text-me") for item in self.text_me_items])
-        except Exception as exc:
-            log.warning("rate limit storage unreachable for text-me (%s); counting in this worker",
-                        type(exc).__name__)
-            return all([getattr(self._local, method)(item, self.prefix, key, "text-me") for item in self.text_me_items])
+        return getattr(self.counter, method)(self.text_me_items, self.prefix, key, "text-me")
 
     def may_text(self, caller: str) -> bool:
         """Whether `caller` is under LINE_TEXT_ME_RATE (nothing is counted)."""
@@ -281,27 +305,11 @@ def install(app: Flask, settings, store) -> Limits:
     put LINE_TEXT_ME_RATE in front of the texter. The views are wrapped, not the app: the limit
     is checked after each blueprint's signature check."""
     limits = Limits(app, settings, store)
-    sms_limit = limits.limiter.shared_limit(settings.sms_rate, scope="sms", exempt_when=limits.sms_exempt,
-                                            on_breach=limits.sms_breach)
-    voice_limit = limits.limiter.shared_limit(settings.voice_rate, scope="voice", exempt_when=limits.voice_exempt,
-                                              on_breach=limits.voice_breach)
-    for endpoint, view in list(app.view_functions.items()):
-        blueprint = endpoint.partition(".")[0]
-        if blueprint == "sms":
-            app.view_functions[endpoint] = limits.shortcut("sms", sms_limit(view), limits.sms_exempt,
-                                                           limits.sms_answer)
-        elif blueprint == "voice":
-            app.view_functions[endpoint] = limits.shortcut("voice", voice_limit(view), limits.voice_exempt,
-                                                           limits.voice_answer)
-    # Every limit is on these views: flask-limiter's app-wide check before each request (for
-    # application and default limits, which the line has none of) would only cost time.
-    hooks = app.before_request_funcs.get(None, [])
-    if limits.limiter._check_request_limit in hooks:
-        hooks.remove(limits.limiter._check_request_limit)
+    for channel in ("sms", "voice"):
+        # After the blueprint's own before_request (the signature check), so an unsigned request
+        # is refused (403) and never counts against anybody's number.
+        app.before_request_funcs.setdefault(channel, []).append(lambda channel=channel: limits.check(channel))
     rt = app.extensions["line"]
     rt.texter = RateLimitedTexter(rt.texter, limits)
     app.extensions["line_limits"] = limits
-    # flask-limiter logs each breach itself at INFO, with the (hashed) key: ours says it once, with
-    # the channel only. Its warnings (the storage is unreachable) still show.
-    logging.getLogger("flask-limiter").setLevel(logging.WARNING)
     return limits

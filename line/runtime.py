@@ -55,7 +55,7 @@ class Runtime:
             self.store.record(channel, language, step, outcome, call=call)
         except Exception:
             log.exception("could not record a usage event")
-        log.info("%s %s step=%s outcome=%s", channel, language, step, outcome)
+        log.debug("%s %s step=%s outcome=%s", channel, language, step, outcome)  # the store keeps them
 
     def record_unmatched(self, channel: str, language: str, text: str) -> None:
         if PREVIEW.get():

@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, request
+from functools import lru_cache
+
+from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
@@ -22,10 +24,16 @@ def compliance_word(body: str) -> str:
 
 
 def reply(text: str | None):
+    return Response(_reply_xml(text or ""), status=200, mimetype="text/xml")
+
+
+@lru_cache(maxsize=4096)
+def _reply_xml(text: str) -> str:
+    """The TwiML for a reply: the same few hundred texts again and again, so built once each."""
     response = MessagingResponse()
     if text:
         response.message(text)
-    return twiml(response)
+    return str(response)
 
 
 @bp.post("/sms")

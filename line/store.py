@@ -377,13 +377,15 @@ class Store:
         Usage events are queued and written in batches by a background thread, at most
         FLUSH_SECONDS later (and on a clean exit), so an answer never waits on a usage write.
         Opt-outs are never queued: they are written before the reply."""
-        row = {"at": _now(), "channel": channel, "language": language, "step": step[:64],
-               "outcome": outcome[:20], "call_hash": self.hash(call) if call else None}
+        self._queue(events, {"at": _now(), "channel": channel, "language": language, "step": step[:64],
+                             "outcome": outcome[:20], "call_hash": self.hash(call) if call else None})
+
+    def _queue(self, table: Table, row: dict) -> None:
         with self._pending_lock:
             if len(self._pending) >= MAX_PENDING_EVENTS:
                 del self._pending[0]  # the database has been away a long while: keep the newest
                 self._dropped += 1
-            self._pending.append(row)
+            self._pending.append((table, row))
             if len(self._pending) >= FLUSH_EVENTS:
                 self._pending_lock.notify()
         if self._flusher_pid != os.getpid():
@@ -418,7 +420,10 @@ class Store:
             try:
                 self._ensure()
                 with self._writer.begin() as conn:
-                    conn.execute(insert(events), rows)
+                    for table in (events, unmatched):
+                        batch = [row for kind, row in rows if kind is table]
+                        if batch:
+                            conn.execute(insert(table), batch)
             except Exception as exc:
                 if not self._flush_failing:
                     log.warning("could not write usage events (%s); keeping them and trying again", reason(exc))
@@ -433,13 +438,10 @@ class Store:
         return len(rows)
 
     def record_unmatched(self, channel: str, language: str, text: str) -> None:
+        """A text or speech nobody understood, redacted, queued and written like usage events."""
         clean = redact(text)
-        if not clean:
-            return
-        self._ensure()
-        with self._writer.begin() as conn:
-            conn.execute(insert(unmatched).values(at=_now(), channel=channel, language=language, text=clean))
-        self._maybe_purge()
+        if clean:
+            self._queue(unmatched, {"at": _now(), "channel": channel, "language": language, "text": clean})
 
     def events_since(self, since: datetime) -> list:
         self.flush()
@@ -448,6 +450,7 @@ class Store:
             return list(conn.execute(select(events).where(events.c.at >= since).order_by(events.c.id)))
 
     def unmatched_since(self, since: datetime) -> list:
+        self.flush()
         self._ensure()
         with self.engine.connect() as conn:
             return list(conn.execute(select(unmatched).where(unmatched.c.at >= since).order_by(unmatched.c.id)))

@@ -146,10 +146,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15, help="load per server (default 15)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="gthread")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn's default, as the README serves the line")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (for --worker-class gthread)")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a fresh data folder")
+    parser.add_argument("--rate-limit-storage", default=None, help="e.g. redis://127.0.0.1:6379 (default memory://)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -157,7 +158,12 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="line-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "TWILIO_")) and k != "DATABASE_URL"}
-    env.update(LINE_DATA_DIR=str(work / "data"), TWILIO_AUTH_TOKEN=TOKEN, LINE_SECRET="bench-secret")
+    env.update(LINE_DATA_DIR=str(work / "data"), TWILIO_AUTH_TOKEN=TOKEN, LINE_SECRET="bench-secret",
+               # The limits stay on and count every request, but so high that none is cut off:
+               # the benchmark measures full answers, not cheap refusals.
+               LINE_SMS_RATE="100000000/minute", LINE_VOICE_RATE="100000000/minute")
+    if args.rate_limit_storage:
+        env["LINE_RATE_LIMIT_STORAGE"] = args.rate_limit_storage
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
     results = {}
