@@ -1,7 +1,9 @@
 """`line check`: everything the loader validates, plus what staff should know before callers do.
 
-Errors stop a folder from being served. Warnings are worth a look: long sentences, a reading
-level above the target, a review more than a year old.
+Errors come from the loader (content.py), the same checks that decide whether an edit is
+published: a folder with errors is never served. Warnings, worth a look but not stopping an
+edit, are found here: long sentences, a reading level above the target, a word broken at a dash,
+a review more than a year old. Then a table per topic.
 """
 from __future__ import annotations
 
@@ -12,18 +14,11 @@ from pathlib import Path
 
 from . import readability, sms_encoding
 from .content import PLACEHOLDER, Library, load_library
-from .speech import misread
+from .speech import WORDS_PER_MINUTE, spoken_seconds
 from .yaml_source import ContentError, Problem, load
 
-WORDS_PER_MINUTE = 157  # espeak-ng at pyttsx3's default rate (175); Twilio's voices are close
-SLOW_WORDS_PER_MINUTE = 134  # at rate 150, the slower pace
-MAX_SPOKEN_SECONDS = 90
 REVIEW_EVERY = timedelta(days=365)
 BROKEN_AT_DASH = re.compile(r"\w+- \w+")
-
-
-def spoken_seconds(text: str, slow: bool = False) -> float:
-    return len(text.split()) * 60 / (SLOW_WORDS_PER_MINUTE if slow else WORDS_PER_MINUTE)
 
 
 @dataclass
@@ -107,25 +102,16 @@ def _check_language(report: Report, library: Library, lang, root: Path, today: d
     if formula not in readability.FORMULAS:
         report.problems.append(Problem(label_lang, 0, f"unknown plain_language formula '{formula}' (known: {', '.join(readability.FORMULAS)})"))
         return
-    facts = {"phone": library.referral_phone, "email": library.referral_email}
-    phone_digits = re.sub(r"\D", "", library.referral_phone)
-
     def problem(label, line, message, severity="error"):
         report.problems.append(Problem(label, line, message, severity))
 
     def written_checks(label, line, name, text, spoken):
         bare = PLACEHOLDER.sub(" ", text)
-        if phone_digits[-10:] in re.sub(r"\D", "", bare):
-            problem(label, line, f"'{name}' writes the referral number out; write {{phone}} so it is said once, the same everywhere")
-        if facts["email"].lower() in bare.lower():
-            problem(label, line, f"'{name}' writes the referral email out; write {{email}}")
         broken = BROKEN_AT_DASH.search(text)
         if broken:
             problem(label, line, f"'{name}' has a word broken at a dash ('{broken.group(0)}'): "
                                  "in a folded (>-) block, keep the dashed word on one line", "warning")
         if spoken:
-            for why in misread(bare):
-                problem(label, line, f"'{name}' has {why}, which a voice would misread; write it as it should be said")
             for n, sentence in readability.long_sentences(bare):
                 problem(label, line, f"'{name}' has a sentence of {n} words (at most {readability.MAX_SENTENCE_WORDS}): "
                                      f"\"{sentence[:60]}...\"", "warning")
@@ -143,9 +129,6 @@ def _check_language(report: Report, library: Library, lang, root: Path, today: d
         written_checks(label, lines.at("text"), "text", data["text"], False)
         written_checks(label, lines.at("speech"), "speech", data["speech"], True)
         seconds = spoken_seconds(topic.speech)
-        if seconds > MAX_SPOKEN_SECONDS:
-            problem(label, lines.at("speech"), f"the spoken summary takes about {seconds:.0f} s; keep it under {MAX_SPOKEN_SECONDS} s "
-                                               f"(about {MAX_SPOKEN_SECONDS * WORDS_PER_MINUTE // 60} words)")
         spoken_written = PLACEHOLDER.sub(" ", data["speech"])
         for term in terms:
             spoken_written = re.sub(rf"\b{re.escape(term)}\b", " ", spoken_written, flags=re.IGNORECASE)

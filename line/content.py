@@ -15,7 +15,7 @@ from typing import Mapping
 
 from . import sms_encoding
 from .match import Matcher, Target, normalize
-from .speech import Spoken
+from .speech import MAX_SPOKEN_SECONDS, WORDS_PER_MINUTE, Spoken, misread, spoken_seconds
 from .yaml_source import ContentError, Lines, Problem, load
 
 MAX_MENU_OPTIONS = 5
@@ -449,6 +449,19 @@ class _LanguageLoader:
     def check_sms(self, text: str, label: str, line: int, what: str) -> None:
         self.p.check_sms(text, label, line, what, self.alphabet)
 
+    def check_written(self, label: str, line: int, name: str, text: str, spoken: bool) -> None:
+        """What staff wrote: the referral office's number and email only through {phone} and
+        {email} (said once, the same everywhere), and nothing a voice would misread."""
+        bare = PLACEHOLDER.sub(" ", text)
+        digits = re.sub(r"\D", "", self.facts["phone"])[-10:]
+        if digits and digits in re.sub(r"\D", "", bare):
+            self.p.error(label, line, f"'{name}' writes the referral number out; write {{phone}} so it is said once, the same everywhere")
+        if self.facts["email"] and self.facts["email"].lower() in bare.lower():
+            self.p.error(label, line, f"'{name}' writes the referral email out; write {{email}}")
+        if spoken:
+            for why in misread(bare):
+                self.p.error(label, line, f"'{name}' has {why}, which a voice would misread; write it as it should be said")
+
     def text_fill(self, template: str) -> str:
         return fill(template, **self.text_facts)
 
@@ -478,12 +491,14 @@ class _LanguageLoader:
         for name, template in sms_raw.items():
             line = lines.at("sms", name)
             p.places(template, FACTS | SMS_PROMPTS[name], label, line, name)
+            self.check_written(label, line, name, template, spoken=False)
             sms[name] = self.text_fill(template)
             if not SMS_PROMPTS[name]:
                 self.check_sms(sms[name], label, line, f"the text '{name}'")
         for name, template in voice_raw.items():
             line = lines.at("voice", name)
             p.places(template, FACTS | VOICE_PROMPTS[name], label, line, name)
+            self.check_written(label, line, name, template, spoken=True)
             voice[name] = self.voice_fill(template)
         return sms, voice
 
@@ -520,6 +535,7 @@ class _LanguageLoader:
             for name in ("text", "speech", "label"):
                 if name in f:
                     p.places(f[name], FACTS, label, lines.at(name), name)
+                    self.check_written(label, lines.at(name), name, f[name], spoken=name != "text")
             if len(p.problems) > before:
                 self.broken_topics.add(tid)
                 continue
@@ -529,6 +545,10 @@ class _LanguageLoader:
             self.check_sms(text, label, lines.at("text"), "the text (with its source line)")
             self.check_sms(fill(sms["from_call"], topic=body, citation=citation), label, lines.at("text"),
                         "the text sent to a caller (with the referral office's contact)")
+            seconds = spoken_seconds(self.voice_fill(f["speech"]))
+            if seconds > MAX_SPOKEN_SECONDS:
+                p.error(label, lines.at("speech"), f"the spoken summary takes about {seconds:.0f} s; keep it under "
+                                                   f"{MAX_SPOKEN_SECONDS} s (about {MAX_SPOKEN_SECONDS * WORDS_PER_MINUTE // 60} words)")
             topic = Topic(
                 id=tid, keyword=keyword, label=f["label"], spoken_label=self.voice_fill(f["label"]),
                 synonyms=tuple(f.get("synonyms", ())), sources=tuple(f["sources"]), reviewed=reviewed,

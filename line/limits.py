@@ -39,9 +39,8 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from twilio.twiml.messaging_response import MessagingResponse
-from twilio.twiml.voice_response import VoiceResponse
 
-from .responses import twiml
+from .twiml import last_resort_call, twiml
 from .runtime import PREVIEW, runtime
 
 log = logging.getLogger(__name__)
@@ -244,12 +243,7 @@ class Limits:
             return twiml(p.goodbye([p.p["number"]]))
         except Exception:
             log.exception("the rate-limited voice answer failed; sent the fallback")
-            from .voice import FALLBACK_SPEECH
-
-            response = VoiceResponse()
-            response.say(FALLBACK_SPEECH)
-            response.hangup()
-            return twiml(response)
+            return last_resort_call()
 
     # -- "get this by text" ----------------------------------------------------------------------
     def _text_me(self, method: str, key: str) -> bool:

@@ -6,12 +6,12 @@ import re
 
 from functools import lru_cache
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, request
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
-from .responses import twiml
 from .runtime import runtime
+from .twiml import FALLBACK_TEXT, twiml
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)
@@ -24,7 +24,7 @@ def compliance_word(body: str) -> str:
 
 
 def reply(text: str | None):
-    return Response(_reply_xml(text or ""), status=200, mimetype="text/xml")
+    return twiml(_reply_xml(text or ""))
 
 
 @lru_cache(maxsize=4096)
@@ -121,5 +121,3 @@ def sms_failed(exc: Exception):
         text = FALLBACK_TEXT
     return reply(text)
 
-
-FALLBACK_TEXT = "Sorry, something went wrong. Please call the NCI referral office at 1-866-820-4505."

@@ -75,6 +75,17 @@ class Spoken:
         return re.sub(r"\s+", " ", text).strip()
 
 
+# The line's speaking rate: espeak-ng at pyttsx3's rate 175 says about 157 words a minute (Twilio's
+# voices are close); at the slower pace, rate 150, about 134.
+WORDS_PER_MINUTE = 157
+SLOW_WORDS_PER_MINUTE = 134
+MAX_SPOKEN_SECONDS = 90
+
+
+def spoken_seconds(text: str, slow: bool = False) -> float:
+    return len(text.split()) * 60 / (SLOW_WORDS_PER_MINUTE if slow else WORDS_PER_MINUTE)
+
+
 # What a voice would misread if it were handed the text as written.
 MISREAD = [
     (PHONE_PATTERN, "a phone number written as digits (write {phone} so it is read digit by digit)"),

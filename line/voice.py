@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from .content import PHONE_KEYS, SPOKEN_COMMANDS, Language, Library, fill
 from .match import normalize
-from .responses import twiml
+from .twiml import last_resort_call, twiml
 from .runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -394,12 +394,4 @@ def voice_failed(exc: Exception):
         return twiml(p.response)
     except Exception:
         log.exception("the voice fallback failed too")
-        response = VoiceResponse()
-        response.say(FALLBACK_SPEECH)
-        response.say(FALLBACK_SPEECH)
-        response.hangup()
-        return twiml(response)
-
-
-FALLBACK_SPEECH = ("Sorry, something went wrong. Please call the N C I referral office at "
-                   "one, eight six six, eight two zero, four five zero five.")
+        return last_resort_call()

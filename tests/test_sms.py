@@ -1,7 +1,7 @@
 """The texter's view of the line, through the Flask test client."""
 import pytest
 
-from conftest import NUMBER, Twilio, make_settings
+from conftest import Twilio, make_settings
 from line import create_app
 from line.content import load_library
 from line.sms_encoding import count
