@@ -28,13 +28,13 @@ class Settings:
 
     content_dir: Path
     data_dir: Path
-    database_url: str
-    twilio_auth_token: str | None
+    database_url: str = field(repr=False)  # may hold a password
+    twilio_auth_token: str | None = field(repr=False)
     twilio_account_sid: str | None
     allow_unsigned: bool = False
     public_base_url: str | None = None
     proxy_count: int = 0
-    secret: str | None = None
+    secret: str | None = field(default=None, repr=False)
     gather_timeout: int = 10
     silence_limit: int = 12
     texts_per_call: int = 2
@@ -50,7 +50,6 @@ class Settings:
     sms_rate: str = "20/minute;200/day"
     voice_rate: str = "120/minute"
     text_me_rate: str = "3/hour"
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> "Settings":

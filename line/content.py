@@ -15,6 +15,7 @@ from typing import Mapping
 
 from . import sms_encoding
 from .match import Matcher, Target, normalize
+from .readability import FORMULAS
 from .speech import MAX_SPOKEN_SECONDS, WORDS_PER_MINUTE, Spoken, misread, spoken_seconds
 from .yaml_source import ContentError, Lines, Problem, load
 
@@ -202,7 +203,8 @@ class _Loader:
         return data, lines, label
 
     def fields(self, data: dict, lines: Lines, label: str, path: tuple, required: dict, optional: dict | None = None) -> dict:
-        """Check a mapping's fields: required and optional name -> kind ('text', 'list', 'map')."""
+        """Check a mapping's fields: required and optional name -> kind ('text', 'list', 'map', or
+        'words': a map whose every value is a piece of text)."""
         optional = optional or {}
         out = {}
         if label in self.unreadable:  # its one real problem is reported; its fields would only be noise
@@ -217,14 +219,18 @@ class _Loader:
                     self.error(label, lines.at(*path), f"missing field '{name}'")
                 continue
             value = data[name]
-            ok = {"text": isinstance(value, str), "list": isinstance(value, list), "map": isinstance(value, dict)}[kind]
+            ok = {"text": isinstance(value, str), "list": isinstance(value, list), "map": isinstance(value, dict),
+                  "words": isinstance(value, dict)}[kind]
             if kind == "list" and ok:
                 ok = all(isinstance(v, str) for v in value)
+            if kind == "words" and ok:
+                ok = all(isinstance(v, str) and v.strip() for v in value.values())
             if kind == "text" and ok and not value.strip():
                 self.error(label, lines.at(*path, name), f"'{name}' is empty")
                 continue
             if not ok:
-                what = {"text": "a piece of text", "list": "a list of words, like [a, b]", "map": "a set of 'name: value' lines"}[kind]
+                what = {"text": "a piece of text", "list": "a list of words, like [a, b]", "map": "a set of 'name: value' lines",
+                        "words": "a set of 'name: words' lines, each with some words"}[kind]
                 self.error(label, lines.at(*path, name), f"'{name}' must be {what}")
                 continue
             out[name] = value
@@ -275,6 +281,10 @@ class _Loader:
 
         languages = {}
         folders = sorted(p for p in self.folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+        for sub in folders:
+            if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,4})?", sub.name):
+                self.error(str(sub.relative_to(self.folder.parent)), 0,
+                           "a language folder is named by its language code, like en or es (at most 8 characters)")
         if not folders:
             self.error(label, 0, "there is no language folder (such as en/) beside shared.yaml")
         facts = {"phone": office.get("phone", ""), "email": office.get("email", ""), "office": office.get("name", "")}
@@ -350,7 +360,7 @@ class _LanguageLoader:
         if label in p.unreadable:
             return None
         lang = p.fields(data, lines, label, (), {
-            "name": "text", "line_name": "text", "voice": "map", "spoken": "map", "citations": "map",
+            "name": "text", "line_name": "text", "voice": "map", "spoken": "map", "citations": "words",
             "sms_words": "map", "menu_words": "list", "voice_words": "map",
         }, {"citation_joiner": "text", "plain_language": "map", "office_name": "text", "sms_alphabet": "text",
             "language_words": "list"})
@@ -361,7 +371,15 @@ class _LanguageLoader:
             "twilio_voice": "text", "twilio_language": "text", "speech_language": "text", "espeak_voice": "text"})
         spoken_raw = p.fields(lang.get("spoken", {}), lines, label, ("spoken",), {
             "digits": "list", "star": "text", "pound": "text", "at": "text", "dot": "text", "dash": "text"},
-            {"spell": "list", "say_instead": "map"})
+            {"spell": "list", "say_instead": "words"})
+        plain = p.fields(lang.get("plain_language", {}), lines, label, ("plain_language",), {},
+                         {"formula": "text", "target": "text", "terms": "list"})
+        if plain.get("formula", "flesch-kincaid-grade") not in FORMULAS:
+            p.error(label, lines.at("plain_language", "formula"), f"plain_language formula must be one of {', '.join(FORMULAS)}")
+        try:
+            float(plain.get("target", "7"))
+        except ValueError:
+            p.error(label, lines.at("plain_language", "target"), "plain_language target must be a number, like \"7\"")
         if len(spoken_raw.get("digits", [])) != 10:
             p.error(label, lines.at("spoken", "digits"), "'digits' must list the ten words for 0 to 9")
         citations = lang.get("citations", {})

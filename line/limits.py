@@ -41,6 +41,7 @@ from limits.strategies import FixedWindowRateLimiter
 from twilio.twiml.messaging_response import MessagingResponse
 
 from .twiml import last_resort_call, twiml
+from .outbound import reachable
 from .runtime import PREVIEW, runtime
 
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ class Counter:
 class Limits:
     """The line's rate limits, wired into one app by `install`."""
 
-    def __init__(self, app: Flask, settings, store):
+    def __init__(self, settings, store):
         self.items = {"sms": parse_rate(settings.sms_rate, "LINE_SMS_RATE"),
                       "voice": parse_rate(settings.voice_rate, "LINE_VOICE_RATE")}
         self.text_me_items = parse_rate(settings.text_me_rate, "LINE_TEXT_ME_RATE")
@@ -155,7 +156,12 @@ class Limits:
     def request_key(self) -> str:
         if "line_rate_key" not in g:
             number = request.form.get("From", "").strip()
-            if number:
+            call = request.form.get("CallSid", "").strip()
+            if number and not reachable(number) and call:
+                # A hidden caller (From "+266696687", "anonymous"...): all of them share that "number",
+                # so each call counts on its own.
+                g.line_rate_key = "c" + self.store.hash("rate-limit-call:" + call)
+            elif number:
                 g.line_rate_key = self.key_for(number)
             else:  # rare: requests without a number share a key by address
                 g.line_rate_key = "a" + self.store.hash("rate-limit-address:" + (request.remote_addr or ""))
@@ -166,6 +172,7 @@ class Limits:
         try:
             library = runtime().library()
         except Exception:  # no content at all: Twilio's words and the Spanish ones still hold
+            log.exception("no content for the compliance words; using Twilio's and the Spanish ones")
             return COMPLIANCE_WORDS
         seen, words = self._words
         if seen is not library:
@@ -295,10 +302,10 @@ class RateLimitedTexter:
 
 
 def install(app: Flask, settings, store) -> Limits:
-    """Limit the app's /sms and /voice views (call after their blueprints are registered) and
-    put LINE_TEXT_ME_RATE in front of the texter. The views are wrapped, not the app: the limit
-    is checked after each blueprint's signature check."""
-    limits = Limits(app, settings, store)
+    """Limit the app's /sms and /voice requests (call after their blueprints are registered) and
+    put LINE_TEXT_ME_RATE in front of the texter. The limit is a before_request hook of each of
+    those two blueprints, after their signature check; other routes are never limited."""
+    limits = Limits(settings, store)
     for channel in ("sms", "voice"):
         # After the blueprint's own before_request (the signature check), so an unsigned request
         # is refused (403) and never counts against anybody's number.

@@ -12,7 +12,15 @@ from datetime import datetime, timedelta, timezone
 from twilio.rest import Client
 
 log = logging.getLogger(__name__)
-E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+# What Twilio puts in From when a caller hides their number: ANONYMOUS, UNAVAILABLE, RESTRICTED,
+# BLOCKED and UNKNOWN spelled on a keypad. They look like numbers, but no text can reach them.
+HIDDEN_CALLERS = frozenset({"+266696687", "+86282452253", "+7378742833", "+2562533", "+8656696"})
+
+
+def reachable(number: str) -> bool:
+    """A number a text could reach: E.164, and not one of Twilio's stand-ins for a hidden caller."""
+    return bool(E164.fullmatch(number or "")) and number not in HIDDEN_CALLERS
 
 
 class Texter:
@@ -26,11 +34,11 @@ class Texter:
 
     def can_text(self, caller: str) -> bool:
         """Whether to offer texting at all: credentials, and a caller number a text can reach."""
-        return self.client is not None and bool(E164.match(caller or ""))
+        return self.client is not None and reachable(caller)
 
     def send(self, caller: str, line_number: str, call_sid: str, body: str) -> str:
         """Send `body` to the caller. Returns 'sent', 'opted_out', 'limit' or 'failed'."""
-        if not self.can_text(caller) or not E164.match(line_number or ""):
+        if not self.can_text(caller) or not E164.fullmatch(line_number or ""):
             return "failed"
         if self.store.is_opted_out(caller):
             return "opted_out"

@@ -37,7 +37,12 @@ NOT_ENABLED = (
 
 
 def is_local() -> bool:
-    """From this machine, not through a proxy, and not by a name that could point anywhere."""
+    """From this machine, not through a proxy, and not by a name that could point anywhere. A
+    line set up behind a proxy (LINE_PUBLIC_URL or LINE_PROXY_COUNT) is never local: a plain
+    `proxy_pass` forwards the world's requests from 127.0.0.1 without any X-Forwarded header."""
+    settings = runtime().settings
+    if settings.public_base_url or settings.proxy_count:
+        return False
     if request.remote_addr not in LOOPBACK:
         return False
     if any(name in request.headers for name in PROXY_HEADERS):

@@ -39,6 +39,13 @@ def fingerprint(folder: Path) -> tuple:
     return tuple(sorted(found))
 
 
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ContentError):
+        return "\n".join(str(p) for p in exc.problems)
+    log.exception("loading content/ failed unexpectedly")
+    return f"{type(exc).__name__}: {exc}"
+
+
 class LiveLibrary:
     """The library in use, replaced atomically when a valid new version is saved.
 
@@ -54,14 +61,17 @@ class LiveLibrary:
         self.last_problems: list = []
         try:
             self.current: Library = load_library(self.folder)
-        except ContentError as exc:
+        except Exception as exc:  # a ContentError, or a loader bug an odd edit set off
             last_good = self._last_snapshot()
             if last_good is None:
                 raise
-            self.last_problems = exc.problems
-            self.current = load_library(last_good)
-            log.error("content/ has errors, so this worker serves the last published version %s:\n%s",
-                      self.current.version, "\n".join(str(p) for p in exc.problems))
+            try:
+                self.current = load_library(last_good)
+            except Exception:
+                raise exc from None
+            self.last_problems = getattr(exc, "problems", [])
+            log.error("content/ cannot be published, so this worker serves the last published version %s:\n%s",
+                      self.current.version, _describe(exc))
         else:
             self._snapshot()
         self._next_check = time.monotonic() + interval
@@ -89,12 +99,10 @@ class LiveLibrary:
             self._fingerprint = seen
             try:
                 library = load_library(self.folder)
-            except ContentError as exc:
-                self.last_problems = exc.problems
-                log.error(
-                    "the changed content was NOT published; callers keep hearing version %s:\n%s",
-                    self.current.version, "\n".join(str(p) for p in exc.problems),
-                )
+            except Exception as exc:  # a ContentError, or a loader bug an odd edit set off
+                self.last_problems = getattr(exc, "problems", [])
+                log.error("the changed content was NOT published; callers keep hearing version %s:\n%s",
+                          self.current.version, _describe(exc))
                 return False
             self.last_problems = []
             if library.version != self.current.version:
@@ -114,7 +122,8 @@ class LiveLibrary:
         return current if current.is_dir() else None
 
     def _snapshot(self) -> None:
-        """Keep a copy of the version just published; point `current` at it atomically."""
+        """Keep a copy of the version just published; point `current` at it atomically. The copy
+        is loaded again and kept only if it is that very version (an edit saved meanwhile is not)."""
         if self.snapshots is None:
             return
         try:
@@ -125,7 +134,15 @@ class LiveLibrary:
                 shutil.rmtree(tmp, ignore_errors=True)
                 shutil.copytree(self.folder, tmp, ignore=shutil.ignore_patterns(".*"))
                 try:
+                    same = load_library(tmp).version == self.current.version
+                except Exception:
+                    same = False
+                if not same:  # content/ changed while it was copied: the next check publishes it
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    return
+                try:
                     os.rename(tmp, target)
+                    os.utime(target)  # copytree kept content/'s time; pruning goes by this one
                 except OSError:  # another worker kept the same version first
                     shutil.rmtree(tmp, ignore_errors=True)
             link = self.snapshots / f".current.{os.getpid()}"

@@ -112,6 +112,7 @@ _NUMBERISH = re.compile(r"\S*\d\S*")
 
 def redact(text: str) -> str:
     """What staff may read of a text nobody understood: no emails, numbers or digits."""
+    text = "".join(ch if ch.isprintable() else " " for ch in text)  # no NUL or control characters
     text = _EMAIL.sub("[email]", text)
     text = _NUMBERISH.sub("[number]", text)
     return " ".join(text.split())[:200]
@@ -153,8 +154,9 @@ def load_secret(settings) -> bytes:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".secret.{os.getpid()}.{secrets.token_hex(4)}")
-        tmp.write_text(secrets.token_hex(32))
-        tmp.chmod(0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
         try:
             os.link(tmp, path)  # atomic: the first worker wins, the others read its key
         except FileExistsError:
@@ -302,11 +304,6 @@ class Store:
             return [f"database schema not ready at {self.safe_url}: {reason(exc)}"]
         return []
 
-    def ping(self) -> None:
-        self._ensure()
-        with self.engine.connect() as conn:
-            conn.execute(select(1))
-
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -416,6 +413,7 @@ class Store:
             if dropped:
                 log.warning("%d usage events were dropped while the database was unreachable", dropped)
             if not rows:
+                self._maybe_purge()  # a quiet worker purges on time too
                 return 0
             try:
                 self._ensure()
@@ -473,9 +471,6 @@ class Store:
             }
         self._last_purge = time.monotonic()
         return done
-
-    def purge_unmatched(self, older_than_days: int) -> int:
-        return self.purge(older_than_days)["unmatched texts deleted"]
 
     def _purge_quietly(self) -> None:
         try:

@@ -1,4 +1,4 @@
-"""The X-Twilio-Signature check (fails closed) and the outbound Twilio client."""
+"""The X-Twilio-Signature check (fails closed). Texts sent to callers are in outbound.py."""
 from __future__ import annotations
 
 import hmac

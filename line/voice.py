@@ -223,7 +223,8 @@ class Prompter:
         return self.response
 
     def go(self, place: str, before: list[str] = (), **changes) -> VoiceResponse:
-        call = replace(self.call, at=place, silences=0, wrong=0, **changes)
+        # A step that went well clears the counts: silences, wrong keys, failures.
+        call = replace(self.call, **{"at": place, "silences": 0, "wrong": 0, "errors": 0, **changes})
         first = self.language_offers() if place == "main" else []
         return self.gather(call, [*first, *before, *Prompter(self.library, call).arrival(place)])
 
@@ -245,9 +246,10 @@ def incoming_call():
 
 @bp.post("/menu")
 def menu():
-    """Arrive at `at` (a menu, a topic or the number) and hear it."""
+    """Arrive at `at` (a menu, a topic or the number) and hear it. After a failure the line sends
+    the caller here; the count of failures goes on, so a second one in a row says goodbye."""
     _, call, p = _start()
-    return twiml(p.go(call.at))
+    return twiml(p.go(call.at, errors=call.errors))
 
 
 @bp.post("/silence")
@@ -316,8 +318,10 @@ def choose():
     if action == "slower":
         runtime().record("voice", call.lang, "slower", "answered")
         return twiml(Prompter(library, replace(call, slow=True)).go(call.at, before=[p.p["slower_on"]]))
-    if action == "text_me" and call.at in lang.topics and p.can_text():
-        return text_me(p, call)
+    if action == "text_me" and p.can_text():
+        if call.at in lang.topics:
+            return text_me(p, call)
+        return twiml(p.gather(replace(call, silences=0), [p.p["text_no_topic"], *p.options(call.at)]))
     return _wrong(p, call, key)
 
 

@@ -475,3 +475,15 @@ def test_a_flood_does_not_hold_up_anyone_else_on_a_real_server(tmp_path, redis_p
         f"workers' CPU per request during the flood NOT limited: {unlimited.cpu_per_request * 1000:.2f} ms",
     ]
     print("\n" + "\n".join(report))
+
+
+def test_hidden_callers_are_limited_call_by_call_not_all_together(tmp_path):
+    from phone import Caller
+
+    app = limited_app(tmp_path, voice_rate="5/minute")
+    first = Caller(app, number="+266696687", call_sid="CA-hidden-1")
+    for _ in range(5):
+        assert first.post("/voice/menu?at=main&lang=en").gather is not None
+    assert first.post("/voice/menu?at=main&lang=en").hung_up  # this call is over its limit
+    other = Caller(app, number="+266696687", call_sid="CA-hidden-2")  # another hidden caller
+    assert other.post("/voice/menu?at=main&lang=en").gather is not None

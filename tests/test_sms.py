@@ -55,10 +55,10 @@ def test_menu_lists_keywords_with_what_they_bring(twilio):
 
 def test_unknown_text_gets_the_menu_and_a_suggestion(twilio):
     [reply] = twilio.text("sdie")
-    assert reply.startswith("Sorry, we did not understand. Did you mean SIDE?")
+    assert reply.startswith("Sorry, we did not understand. Try the word SIDE.")
     assert "TRIALS: clinical trials" in reply
     [reply] = twilio.text("qqqq zzzz")
-    assert "Did you mean" not in reply and "Reply with a word" in reply
+    assert "Try the word" not in reply and "Reply with a word" in reply
 
 
 def test_help_names_the_line_what_it_sends_how_to_stop_rates_and_the_office(twilio):
@@ -178,6 +178,13 @@ def test_no_numbers_or_bodies_in_the_logs(twilio, caplog):
     assert "5555550177" not in caplog.text
     assert "secret message" not in caplog.text
     assert "qwerty" not in caplog.text
+
+
+def test_control_characters_never_reach_the_store(app, twilio):
+    twilio.text("zzyzx\x00qq\x07 ww")
+    from datetime import datetime, timedelta, timezone
+    rows = app.extensions["line"].store.unmatched_since(datetime.now(timezone.utc) - timedelta(minutes=5))
+    assert [r.text for r in rows] == ["zzyzx qq ww"]
 
 
 def test_unknown_texts_are_kept_without_numbers_or_emails(app, twilio):

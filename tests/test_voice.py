@@ -305,8 +305,9 @@ def test_text_me_says_so_when_twilio_refuses(texting_app):
     assert "could not send the text" in c.press("7").said
 
 
-def test_text_me_is_not_offered_to_a_hidden_number(texting_app):
-    c = Caller(texting_app, number="anonymous")
+@pytest.mark.parametrize("hidden", ["anonymous", "+266696687", "+86282452253", "+7378742833", "+2562533", "+8656696"])
+def test_text_me_is_not_offered_to_a_hidden_number(texting_app, hidden):
+    c = Caller(texting_app, number=hidden)  # Twilio's stand-ins for ANONYMOUS, UNAVAILABLE ...
     c.call()
     step = c.say("side effects")
     assert "by text" not in step.said
@@ -316,3 +317,25 @@ def test_text_me_is_not_offered_to_a_hidden_number(texting_app):
 def test_text_me_is_not_offered_without_credentials(caller):
     step = caller.say("side effects")
     assert "by text" not in step.said
+
+
+def test_text_me_on_a_menu_says_to_choose_a_topic_first(texting_app):
+    c = Caller(texting_app)
+    c.call()
+    step = c.press("7")
+    assert step.said.startswith("To get a text, first choose a topic.")
+    assert step.state()["at"] == "main"
+
+
+def test_a_failure_then_a_good_step_starts_the_count_again(app, caller, monkeypatch):
+    language = app.extensions["line"].library().language("en")
+    real = language.matcher.match
+    monkeypatch.setattr(language.matcher, "match", lambda *a, **k: 1 / 0)
+    back = caller.post(caller.say("side effects").redirect)  # failure 1, then the main menu
+    assert back.state().get("e") == "1"
+    monkeypatch.setattr(language.matcher, "match", real)
+    step = caller.press("2")  # a step that works
+    assert "e" not in step.state()
+    monkeypatch.setattr(language.matcher, "match", lambda *a, **k: 1 / 0)
+    again = caller.say("side effects")
+    assert not again.hung_up and again.redirect.startswith("/voice/menu")  # a first failure again
