@@ -24,6 +24,7 @@ upgrade again on its next use: the line keeps answering without it.
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import hmac
 import logging
@@ -177,6 +178,35 @@ def _utc(value):
     return value
 
 
+SLOW_FAILURE_SECONDS = 0.5  # a database that fails this slowly is timing out, not refusing
+PAUSE_AFTER_SLOW_FAILURE = 2.0  # ... so for this long, answers do not wait on it again
+
+
+class StoreUnavailable(RuntimeError):
+    """The database timed out a moment ago: answer without it rather than wait again."""
+
+
+def _guarded(method):
+    """An answer must not wait seconds on a database that is timing out (a host that is down
+    drops packets: every connection attempt waits for its timeout). After one slow failure the
+    store fails fast for a short pause; a database that refuses at once is tried every time."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        if time.monotonic() < self._paused_until:
+            raise StoreUnavailable("the database timed out a moment ago")
+        started = time.monotonic()
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            if time.monotonic() - started >= SLOW_FAILURE_SECONDS:
+                self._paused_until = time.monotonic() + PAUSE_AFTER_SLOW_FAILURE
+                log.warning("the database is timing out; answering without it for %.0f s", PAUSE_AFTER_SLOW_FAILURE)
+            raise
+
+    return guarded
+
+
 class Store:
     def __init__(self, url: str, secret: bytes | None, retention_days: int = DEFAULT_RETENTION_DAYS):
         """`secret` is the key for hashing numbers; None opens the store for reports and upkeep only."""
@@ -198,6 +228,7 @@ class Store:
         self._flusher_start = threading.Lock()
         self._flusher_pid: int | None = None
         self._flush_failing = False
+        self._paused_until = 0.0
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._state_sql = f"SELECT opted_out, language FROM numbers WHERE number_hash = {mark}"
 
@@ -313,6 +344,7 @@ class Store:
         return hmac.new(self.secret, value.strip().encode(), hashlib.sha256).hexdigest()
 
     # -- numbers ---------------------------------------------------------------------------
+    @_guarded
     def set_opted_out(self, number: str, opted_out: bool) -> int:
         """Record STOP (True) or START (False) for a number. Returns the write's revision: writes
         to one number are numbered in the order the database applied them, and the last wins."""
@@ -334,6 +366,7 @@ class Store:
     def is_opted_out(self, number: str) -> bool:
         return self.state_of(number)[0]
 
+    @_guarded
     def state_of(self, number: str) -> tuple[bool, str | None]:
         """(opted out?, the language the number chose, if any), in one read.
 
@@ -353,6 +386,7 @@ class Store:
             conn.close()
         return (bool(row[0]), row[1]) if row else (False, None)
 
+    @_guarded
     def set_language(self, number: str, language: str) -> None:
         """Remember the language a texter chose (ESPANOL, ENGLISH); opt-outs are left as they are."""
         self._ensure()
