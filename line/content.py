@@ -476,6 +476,9 @@ class _LanguageLoader:
             self.p.error(label, line, f"'{name}' writes the referral number out; write {{phone}} so it is said once, the same everywhere")
         if self.facts["email"] and self.facts["email"].lower() in bare.lower():
             self.p.error(label, line, f"'{name}' writes the referral email out; write {{email}}")
+        if spoken and text.count("{phone}") == 1:
+            self.p.error(label, line, f"'{name}' says {{phone}} once; on the phone say it twice, so a caller "
+                                      "can catch it (\"The number is {phone}. Again, the number is {phone}.\")")
         if spoken:
             for why in misread(bare):
                 self.p.error(label, line, f"'{name}' has {why}, which a voice would misread; write it as it should be said")

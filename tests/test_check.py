@@ -94,3 +94,11 @@ def test_errors_come_before_warnings(content_copy):
     lines = check(content_copy).output.splitlines()
     kinds = [("error" if ": error:" in l else "warning") for l in lines if ": error:" in l or ": warning:" in l]
     assert kinds and kinds == sorted(kinds)  # "error" sorts before "warning"
+
+
+def test_a_number_said_only_once_on_the_phone_is_an_error(content_copy):
+    path = content_copy / "en" / "topics" / "trials.yaml"
+    edit(path, " Again, the number is {phone}.", " Please call.")
+    result = check(content_copy)
+    assert result.exit_code == 1
+    assert "content/en/topics/trials.yaml:" in result.output and "says {phone} once" in result.output
