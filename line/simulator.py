@@ -36,13 +36,14 @@ from xml.etree import ElementTree
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
-from .content import Language, Library, fill
+from .audio import clip_name
+from .content import SPOKEN_COMMANDS, Language, Library, fill
 from .runtime import PREVIEW
+from .voice import NUMBER, key_line, option_line, parent, phrases
 
 PREVIEW_NUMBER = "preview"  # the caller and texter: not a phone number, so never texted
 LINE_NUMBER = "preview-line"  # the line's own number, as Twilio would send it in To
 VOICE_PREFIX = "/voice"
-NUMBER_PLACE = "_number"  # voice.NUMBER: where the referral number is read out
 DIAL_OUTCOMES = ("completed", "busy", "no-answer", "failed")
 PRESSABLE = "0123456789*#"
 
@@ -228,16 +229,10 @@ class Simulator:
         if self._clips and self._clips[0] == library.version:
             return self._clips[1]
         words: dict[str, str] = {}
-        try:  # the audio files are optional; without them the line only says words
-            from .audio import clip_name
-            from .voice import phrases
-
-            for code, text in phrases(library):
-                voice = library.languages[code].voice.espeak_voice
-                for slow in (False, True):
-                    words[clip_name(text, voice, slow)] = text
-        except Exception:  # an older or newer voice module: clips are shown without their words
-            words = {}
+        for code, text in phrases(library):
+            voice = library.languages[code].voice.espeak_voice
+            for slow in (False, True):
+                words[clip_name(text, voice, slow)] = text
         self._clips = (library.version, words)
         return words
 
@@ -330,15 +325,15 @@ def _title(label: str) -> str:
 
 def place_path(lang: Language, place: str) -> list[str]:
     """Where the caller is, from the main menu down: ["Main menu", "Getting treatment ...", "Side effects"]."""
-    if place == "main" or (place not in lang.menus and place not in lang.topics and place != NUMBER_PLACE):
+    if place == "main" or (place not in lang.menus and place not in lang.topics and place != NUMBER):
         return ["Main menu"]
-    if place == NUMBER_PLACE:
+    if place == NUMBER:
         return ["Main menu", "The referral office's number"]
     path, current, seen = [], place, set()
     while current != "main" and current not in seen:
         seen.add(current)
         path.append(_title(lang.item(current).label))
-        current = next((m.id for m in lang.menus.values() if current in m.options), "main")
+        current = parent(lang, current)
     return ["Main menu", *reversed(path)]
 
 
@@ -352,17 +347,13 @@ def offered_keys(library: Library, lang: Language, place: str, said: str) -> lis
     lines: list[tuple[str, Key]] = []
     if place in lang.menus:
         for i, option in enumerate(lang.menus[place].options, start=1):
-            item = lang.item(option)
-            line = fill(lang.voice_prompts["option"], label=item.spoken_label, key=lang.spoken.key(str(i)))
-            lines.append((line, Key(str(i), _title(item.label))))
+            lines.append((option_line(lang, i, option), Key(str(i), _title(lang.item(option).label))))
     repeat = library.keys.get("repeat", "*")
     again = lang.voice_prompts.get("number_again")
     if again:
         lines.append((fill(again, key=lang.spoken.key(repeat)), Key(repeat, "hear the number again")))
-    for name, key in library.keys.items():
-        prompt = lang.voice_prompts.get(f"key_{name}")
-        if prompt:
-            lines.append((fill(prompt, key=lang.spoken.key(key)), Key(key, KEY_NAMES.get(name, name.replace("_", " ")))))
+    for name in SPOKEN_COMMANDS:
+        lines.append((key_line(lang, library.keys, name), Key(library.keys[name], KEY_NAMES[name])))
     found, seen = [], set()
     for _, _, key in sorted((said.find(line), i, key) for i, (line, key) in enumerate(lines) if line in said):
         if key.key not in seen:

@@ -344,15 +344,20 @@ class Store:
         return hmac.new(self.secret, value.strip().encode(), hashlib.sha256).hexdigest()
 
     # -- numbers ---------------------------------------------------------------------------
+    def _upsert_insert(self):
+        """The dialect's INSERT, which has ON CONFLICT DO UPDATE (both SQLite and PostgreSQL)."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert
+
     @_guarded
     def set_opted_out(self, number: str, opted_out: bool) -> int:
         """Record STOP (True) or START (False) for a number. Returns the write's revision: writes
         to one number are numbered in the order the database applied them, and the last wins."""
         self._ensure()
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        dialect_insert = self._upsert_insert()
         stmt = dialect_insert(numbers).values(number_hash=self.hash(number), opted_out=opted_out,
                                               updated_at=_now(), revision=1)
         stmt = stmt.on_conflict_do_update(
@@ -390,10 +395,7 @@ class Store:
     def set_language(self, number: str, language: str) -> None:
         """Remember the language a texter chose (ESPANOL, ENGLISH); opt-outs are left as they are."""
         self._ensure()
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        dialect_insert = self._upsert_insert()
         stmt = dialect_insert(numbers).values(number_hash=self.hash(number), opted_out=False, language=language,
                                               updated_at=_now(), revision=0)
         stmt = stmt.on_conflict_do_update(index_elements=["number_hash"],
@@ -530,10 +532,7 @@ class Store:
         with self.engine.connect() as conn:
             if any(conn.execute(select(func.count()).select_from(t)).scalar() for t in (events, unmatched, texts_sent)):
                 raise ValueError(f"{self.safe_url} already has usage records: copy into a new database")
-        if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        dialect_insert = self._upsert_insert()
         upsert = dialect_insert(numbers)
         upsert = upsert.on_conflict_do_update(
             index_elements=["number_hash"],
