@@ -48,6 +48,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(preview.bp)
 
+    @app.after_request
+    def write_usage_after_the_answer(response):
+        """Queued usage events are written once the answer has gone out (see Store.flush_due)."""
+        if store.flush_due():
+            response.call_on_close(store.flush)
+        return response
+
     @app.get("/healthz")
     def healthz():
         rt = runtime()

@@ -31,12 +31,22 @@ class Match:
     phrase: str
 
 
-def normalize(text: str) -> str:
+class Normalized(str):
+    """Words already normalized: a text is matched against each language, exactly and then
+    allowing typos, so it is normalized once and passed on as this."""
+
+
+_NOT_A_WORD = re.compile(r"[^\w]+|_")
+
+
+def normalize(text: str) -> Normalized:
     """Lower case, no accents, no punctuation, single spaces."""
+    if isinstance(text, Normalized):
+        return text
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^\w]+|_", " ", text.lower())
-    return " ".join(text.split())
+    text = _NOT_A_WORD.sub(" ", text.lower())
+    return Normalized(" ".join(text.split()))
 
 
 class Matcher:

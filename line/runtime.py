@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from flask import current_app, g, has_request_context
@@ -21,6 +21,24 @@ log = logging.getLogger(__name__)
 PREVIEW: ContextVar[bool] = ContextVar("line_preview", default=False)
 
 
+class Answers:
+    """Built answers (TwiML), by a key that holds everything that decides them. Bounded: when
+    full it starts again, which costs only the time to build each answer once more."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._built: dict = {}
+
+    def get(self, key):
+        return self._built.get(key)
+
+    def put(self, key, answer: str) -> str:
+        if len(self._built) >= self.size:
+            self._built = {}
+        self._built[key] = answer
+        return answer
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -29,13 +47,16 @@ class Runtime:
     texter: object  # outbound.Texter: texts sent during a call
     content: LiveLibrary
     audio: AudioFiles
+    voice_answers: Answers = field(default_factory=Answers)  # voice.Prompter.gather's answers
 
     def library(self) -> Library:
         """The content for this request: one version from its start to its end."""
         if has_request_context():
-            if "line_library" not in g:
-                g.line_library = self.content.get()
-            return g.line_library
+            request_globals = g._get_current_object()  # asked several times a request: one lookup
+            library = getattr(request_globals, "line_library", None)
+            if library is None:
+                library = request_globals.line_library = self.content.get()
+            return library
         return self.content.get()
 
     def record(self, channel: str, language: str, step: str, outcome: str, call: str | None = None) -> None:

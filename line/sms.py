@@ -10,6 +10,7 @@ from flask import Blueprint, request
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
+from .match import normalize
 from .runtime import runtime
 from .twiml import FALLBACK_TEXT, twiml
 
@@ -18,9 +19,12 @@ bp = Blueprint("sms", __name__)
 bp.before_request(lambda: runtime().check_signature())
 
 
+_AROUND_A_WORD = re.compile(r"^[\s\W_]+|[\s\W_]+$")
+
+
 def compliance_word(body: str) -> str:
     """The message as Twilio's keyword rules see it: one word, any case, stray punctuation ignored."""
-    return re.sub(r"^[\s\W_]+|[\s\W_]+$", "", body).upper()
+    return _AROUND_A_WORD.sub("", body).upper()
 
 
 def reply(text: str | None):
@@ -75,7 +79,8 @@ def incoming_sms():
         return done("help", "answered", lang.sms["help"])
 
     opted_out, chosen = rt.store.state_of(number) if number else (False, None)
-    named = library.language_named(body)
+    words = normalize(body)  # once, for every language and both passes below
+    named = library.language_named(words)
     if named is not None:
         if number:
             rt.store.set_language(number, named.code)
@@ -92,7 +97,7 @@ def incoming_sms():
     found = None
     for typos in (False, True):
         for candidate in order:
-            found = candidate.matcher.match(body, "sms", typos=typos)
+            found = candidate.matcher.match(words, "sms", typos=typos)
             if found is not None:
                 lang = candidate
                 break
@@ -100,7 +105,7 @@ def incoming_sms():
             break
     if found is None:
         rt.record_unmatched("sms", lang.code, body)
-        return done("not_understood", "not_understood", lang.not_understood_text(body))
+        return done("not_understood", "not_understood", lang.not_understood_text(words))
     target = found.target
     if target.kind == "topic":
         return done(target.id, "answered", lang.topics[target.id].text)

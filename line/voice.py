@@ -6,6 +6,7 @@ caller can interrupt it, and every <Gather> is followed by a <Redirect> for sile
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, replace
@@ -113,7 +114,11 @@ class Prompter:
         self.call = call
         self.p = self.lang.voice_prompts
         self.keys = library.keys
-        self.response = VoiceResponse()
+
+    @functools.cached_property
+    def response(self) -> VoiceResponse:
+        """The answer being built, for the steps that build one here (gather keeps its own)."""
+        return VoiceResponse()
 
     # -- words ---------------------------------------------------------------------------
     def key(self, name: str) -> str:
@@ -205,24 +210,32 @@ class Prompter:
                     parent.pause(length=1)
                 parent.say(sentence, voice=voice.twilio_voice, language=voice.twilio_language)
 
-    def gather(self, call: Call, sentences: list[str]) -> VoiceResponse:
-        """Say `sentences` inside a Gather at `call.at`; on silence, go to the silence step."""
-        settings = self.rt.settings
-        gather = self.response.gather(
-            input="dtmf speech", action=call.url("voice.choose", silences=0), method="POST",
-            timeout=settings.gather_timeout, finish_on_key="", num_digits=1, speech_timeout="auto",
-            language=self.lang.voice.speech_language, hints=self.lang.speech_hints, action_on_empty_result=False,
-        )
-        self.say(gather, sentences)
-        self.response.redirect(call.url("voice.silence", silences=call.silences + 1), method="POST")
-        return self.response
+    def gather(self, call: Call, sentences: list) -> str:
+        """A whole answer: `sentences` said inside a Gather at `call.at`, then, on silence, the
+        silence step. The same few hundred answers come again and again, so each is built once
+        for everything that decides it (content version, clips, the call's state, the words)."""
+        pieces = tuple((p[0], p[1].code) if isinstance(p, tuple) else p for p in sentences if p)
+        key = (self.library.version, self.rt.audio.state(), request.script_root, self.call, call, pieces)
+        xml = self.rt.voice_answers.get(key)
+        if xml is None:
+            response = VoiceResponse()
+            gather = response.gather(
+                input="dtmf speech", action=call.url("voice.choose", silences=0), method="POST",
+                timeout=self.rt.settings.gather_timeout, finish_on_key="", num_digits=1, speech_timeout="auto",
+                language=self.lang.voice.speech_language, hints=self.lang.speech_hints,
+                action_on_empty_result=False,
+            )
+            self.say(gather, sentences)
+            response.redirect(call.url("voice.silence", silences=call.silences + 1), method="POST")
+            xml = self.rt.voice_answers.put(key, str(response))
+        return xml
 
     def goodbye(self, sentences: list[str]) -> VoiceResponse:
         self.say(self.response, [*sentences, self.p["goodbye"]])
         self.response.hangup()
         return self.response
 
-    def go(self, place: str, before: list[str] = (), **changes) -> VoiceResponse:
+    def go(self, place: str, before: list[str] = (), **changes) -> str:
         # A step that went well clears the counts: silences, wrong keys, failures.
         call = replace(self.call, **{"at": place, "silences": 0, "wrong": 0, "errors": 0, **changes})
         first = self.language_offers() if place == "main" else []

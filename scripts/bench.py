@@ -3,8 +3,11 @@
 Starts, on loopback and with the same gunicorn settings, the line (`line:create_app()`, with
 signature checks, opt-out checks and usage events all on) and a bare Flask app that answers a
 constant TwiML reply; drives each with the same signed, realistic Twilio requests from wrk (a
-mix of texts, typos, menu steps, STOP/START, Spanish); prints requests per second, p50 and p99
-for each, and the ratio. Also measures start-up and content reload times.
+mix of texts, typos, menu steps, STOP/START, Spanish), in rounds so that each ratio compares two
+runs made side by side; prints the medians of requests per second, p50, p99 and the server's CPU
+time per request for each, and the ratio. Also measures start-up and content reload times. With
+--parts, also the line with each of its parts switched off (scripts/bench_parts.py); for steadier
+per-part costs, scripts/bench_inprocess.py replays the same requests in one process.
 """
 from __future__ import annotations
 
@@ -113,6 +116,22 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
 
+def cpu_seconds(group: int) -> float:
+    """CPU time (user + system) used so far by every process in a process group (the gunicorn
+    master and its workers). Other work on the machine moves it less than requests per second,
+    so it is a second, steadier way to compare two apps (still not a perfectly steady one)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        if int(fields[2]) == group:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def run_wrk(port: int, requests: Path, connections: int, seconds: int, threads: int) -> dict:
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
            "-s", str(ROOT / "scripts" / "bench.lua"), f"http://127.0.0.1:{port}", "--", str(requests)]
@@ -143,7 +162,10 @@ def startup_and_reload(env: dict) -> tuple[list[float], list[float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=15, help="load per server (default 15)")
+    parser.add_argument("--seconds", type=int, default=10, help="load per server and round (default 10)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of bare Flask then the line (default 3): each ratio is taken within a "
+                             "round, so a machine that slows down or speeds up skews no comparison")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="sync", help="gunicorn's default, as the README serves the line")
@@ -151,6 +173,9 @@ def main() -> None:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a fresh data folder")
     parser.add_argument("--rate-limit-storage", default=None, help="e.g. redis://127.0.0.1:6379 (default memory://)")
+    parser.add_argument("--parts", action="store_true",
+                        help="then run the line again with each part switched off in turn (signature check, "
+                             "rate limit, opt-out read, usage events), to say what each costs")
     parser.add_argument("--json", action="store_true", help="print the results as JSON too")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -166,34 +191,62 @@ def main() -> None:
         env["LINE_RATE_LIMIT_STORAGE"] = args.rate_limit_storage
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
-    results = {}
+    runs = [("bare Flask", "scripts.bench_bare:app"), ("the line", "line:create_app()")]
+    if args.parts:
+        from scripts.bench_parts import PARTS
+
+        runs += [(f"without {part}", f"scripts.bench_parts:make({part!r})") for part in PARTS]
+    rounds: list[dict[str, dict]] = []
     try:
-        for name, app in (("bare Flask", "scripts.bench_bare:app"), ("the line", "line:create_app()")):
-            port = free_port()
-            requests = work / f"requests-{port}.tsv"
-            requests_file(port, requests, 2000)
-            server = Server(app, port, args.workers, args.worker_class, args.threads, env, work / "gunicorn.log")
-            try:
-                run_wrk(port, requests, args.connections, 2, args.wrk_threads)  # warm up
-                results[name] = run_wrk(port, requests, args.connections, args.seconds, args.wrk_threads)
-            finally:
-                server.stop()
+        for _ in range(args.rounds):
+            results = {}
+            for name, app in runs:
+                port = free_port()
+                requests = work / f"requests-{port}.tsv"
+                requests_file(port, requests, 2000)
+                server = Server(app, port, args.workers, args.worker_class, args.threads, env, work / "gunicorn.log")
+                try:
+                    run_wrk(port, requests, args.connections, 2, args.wrk_threads)  # warm up
+                    cpu = cpu_seconds(server.proc.pid)
+                    results[name] = run_wrk(port, requests, args.connections, args.seconds, args.wrk_threads)
+                    results[name]["cpu_us"] = (cpu_seconds(server.proc.pid) - cpu) / results[name]["requests"] * 1e6
+                finally:
+                    server.stop()
+            rounds.append(results)
         starts, reloads = startup_and_reload(env)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    bare, line = results["bare Flask"], results["the line"]
+    def median(name: str, key: str) -> float:
+        return statistics.median(r[name][key] for r in rounds)
+
+    def share(name: str) -> float:
+        """The median, over rounds, of `name`'s requests per second over bare Flask's in that round."""
+        return statistics.median(r[name]["rps"] / r["bare Flask"]["rps"] for r in rounds)
+
     print(f"gunicorn {args.workers} workers ({args.worker_class}, {args.threads} threads), wrk {args.connections} "
-          f"connections for {args.seconds} s each, {'PostgreSQL' if args.database_url else 'SQLite'}")
-    print(f"{'':12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for name, r in results.items():
-        print(f"{name:12} {r['rps']:>9.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>7}")
-    print(f"the line serves {line['rps'] / bare['rps']:.0%} of bare Flask's requests per second "
-          f"(target 70%), p99 {line['p99_ms']:.1f} ms (target under 20 ms)")
+          f"connections, {args.rounds} rounds of {args.seconds} s each, "
+          f"{'PostgreSQL' if args.database_url else 'SQLite'}; medians over the rounds")
+    print(f"{'':12} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'server CPU µs/request':>22}")
+    for name in ("bare Flask", "the line"):
+        errors = sum(r[name]["errors"] for r in rounds)
+        print(f"{name:12} {median(name, 'rps'):>9.0f} {median(name, 'p50_ms'):>8.2f} "
+              f"{median(name, 'p99_ms'):>8.2f} {errors:>7} {median(name, 'cpu_us'):>22.0f}")
+    each = ", ".join(f"{r['the line']['rps'] / r['bare Flask']['rps']:.0%}" for r in rounds)
+    print(f"the line serves {share('the line'):.0%} of bare Flask's requests per second "
+          f"(target 70%; rounds: {each}), p99 {median('the line', 'p99_ms'):.1f} ms (target under 20 ms)")
+    print(f"server CPU per request: the line {median('the line', 'cpu_us'):.0f} µs, bare Flask "
+          f"{median('bare Flask', 'cpu_us'):.0f} µs (less moved by other work on the machine)")
+    if args.parts:
+        print("what each part costs: the line with that part switched off")
+        print(f"  {'':28} {'share of bare rate':>18} {'server CPU µs/request':>22} {'the part costs':>15}")
+        for name, _ in runs[2:]:
+            saved = median("the line", "cpu_us") - median(name, "cpu_us")
+            print(f"  {name:28} {share(name):>18.0%} {median(name, 'cpu_us'):>22.0f} {saved:>12.0f} µs")
     print(f"start-up (import + create_app): {statistics.median(starts) * 1000:.0f} ms; "
           f"content reload (load + validate): {statistics.median(reloads) * 1000:.0f} ms")
     if args.json:
-        print(json.dumps({"results": results, "startup_s": starts, "reload_s": reloads}))
+        print(json.dumps({"rounds": rounds, "startup_s": starts, "reload_s": reloads}))
 
 
 if __name__ == "__main__":

@@ -108,6 +108,23 @@ def test_a_prompt_without_a_clip_falls_back_to_say(rendered, tmp_path):
     assert "Welcome to the Cancer Immunotherapy Info Line" in step.said
 
 
+def test_clips_rendered_while_the_line_runs_are_played_from_the_next_look(rendered, tmp_path):
+    """Answers are built once and kept, but never past a change in the clips they could play."""
+    import shutil
+
+    root, content, _ = rendered
+    audio_dir = tmp_path / "audio"
+    audio_dir.mkdir()
+    app = create_app(make_settings(tmp_path, content_dir=content, audio_mode="files", audio_dir=audio_dir))
+    app.extensions["line"].audio.rescan_seconds = 0  # look at the folder on every answer
+    before = Caller(app).call()
+    assert before.root.find(".//Play") is None
+    for clip in (root / "data" / "audio").glob("*.wav"):
+        shutil.copy(clip, audio_dir)
+    after = Caller(app).call()
+    assert after.root.find(".//Say") is None and after.root.find(".//Play") is not None
+
+
 def test_no_path_outside_the_audio_folder_is_served(app, tmp_path):
     client = app.test_client()
     for path in ["/audio/../secret.key", "/audio/..%2fsecret.key", "/audio/%2e%2e%2fline.db",

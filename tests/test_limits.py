@@ -69,6 +69,38 @@ def test_a_flood_from_one_number_is_cut_off_after_the_limit_with_an_empty_respon
         assert "Retry-After" not in response.headers
 
 
+def test_counting_in_memory_starts_no_threads(tmp_path, monkeypatch):
+    """limits' own memory storage starts a timer thread again and again to drop old counts;
+    the line's (QuietMemoryStorage) sweeps them in the request that finds them due."""
+    app = limited_app(tmp_path, sms_rate="1000/minute;10000/day")
+    twilio = Twilio(app)
+    post_sms(twilio, "side effects")  # the store's one background writer starts here
+    started = []
+    real_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda self: (started.append(self.name), real_start(self))[1])
+    for i in range(200):
+        assert post_sms(twilio, "side effects", f"+1555555{i:04d}") == [SIDE]
+    assert started == []
+
+
+def test_expired_counts_are_swept_from_memory(monkeypatch):
+    from limits import parse
+    from limits.strategies import FixedWindowRateLimiter
+
+    from line.limits import QuietMemoryStorage
+
+    monkeypatch.setattr(QuietMemoryStorage, "SWEEP_SECONDS", 0.5)
+    storage = QuietMemoryStorage()
+    limiter = FixedWindowRateLimiter(storage)
+    two_a_second = parse("2/second")
+    assert [limiter.hit(two_a_second, "line", "a") for _ in range(3)] == [True, True, False]
+    assert len(storage.storage) == 1
+    time.sleep(1.1)
+    assert limiter.hit(two_a_second, "line", "b")  # due: every expired count is dropped first
+    assert len(storage.storage) == 1  # only b's
+    assert limiter.hit(two_a_second, "line", "a")  # a new window for a
+
+
 def test_the_default_limits(tmp_path):
     settings = make_settings(tmp_path)
     assert (settings.sms_rate, settings.voice_rate, settings.text_me_rate) == ("20/minute;200/day", "120/minute",

@@ -269,6 +269,48 @@ def kind_of(step: Step) -> str:
     return f"menu, {step.state()['lang']} " + ("at a topic" if at in EN.topics else f"at {at}")
 
 
+# -- the form Twilio posts -------------------------------------------------------------------
+FORM_BYTES = st.one_of(
+    st.binary(max_size=200),
+    st.text(alphabet="aZ=&;+%2Fe9\u00f1\u00e9 \x00", max_size=60).map(lambda t: t.encode("utf-8")),
+    st.lists(st.tuples(st.text(max_size=12), st.text(max_size=30)), max_size=6).map(
+        lambda pairs: "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs).encode()),
+)
+
+
+@budget(300)
+@given(body=FORM_BYTES)
+def test_the_form_is_read_exactly_as_werkzeug_reads_it(line_app, body):
+    """The signature check reads the form straight from the body (line/twilio_auth.load_form):
+    the same fields, values, order and repeats as werkzeug's own parser, whatever the bytes."""
+    from flask import request
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from line.twilio_auth import load_form
+
+    form_type = "application/x-www-form-urlencoded"
+    environ = EnvironBuilder(path="/sms", method="POST", data=body, content_type=form_type).get_environ()
+    expected = list(Request(environ).form.items(multi=True))
+    with line_app.test_request_context("/sms", method="POST", data=body, content_type=form_type):
+        load_form()
+        assert "form" in request._get_current_object().__dict__  # read by load_form, not werkzeug
+        assert list(request.form.items(multi=True)) == expected
+
+
+def test_a_form_too_big_to_read_at_once_is_left_to_werkzeug(line_app):
+    from flask import request
+
+    from line.twilio_auth import QUICK_FORM_BYTES, load_form
+
+    body = "Body=" + "a" * QUICK_FORM_BYTES
+    with line_app.test_request_context("/sms", method="POST", data=body,
+                                       content_type="application/x-www-form-urlencoded"):
+        load_form()
+        assert "form" not in request._get_current_object().__dict__
+        assert request.form["Body"] == "a" * QUICK_FORM_BYTES
+
+
 # -- texts ----------------------------------------------------------------------------------
 @budget(250)
 @given(data=sms_form)

@@ -526,3 +526,70 @@ def test_moving_from_sqlite_keeps_opt_outs_and_usage(db_url, tmp_path):
 
     again = CliRunner().invoke(cli, ["db", "copy", old_url], env=env)
     assert again.exit_code == 1 and "already has usage records" in again.output
+
+
+# -- reads and queued writes on the answer's path --------------------------------------------------
+def test_usage_times_are_kept_in_utc_and_read_back_the_same(db_url):
+    store = Store(db_url, SECRET)
+    store.upgrade()
+    before = datetime.now(timezone.utc)
+    store.record("sms", "en", "side-effects", "answered")
+    store.record("voice", "es", "main", "menu", call="CA" + "1" * 32)
+    store.record_unmatched("sms", "en", "qwerty 555 0123")
+    store.flush()
+    after = datetime.now(timezone.utc)
+    utc = lambda t: t if t.tzinfo else t.replace(tzinfo=timezone.utc)  # noqa: E731
+    rows = store.events_since(before - timedelta(seconds=1))
+    assert [(r.channel, r.language, r.step, r.outcome) for r in rows] == [
+        ("sms", "en", "side-effects", "answered"), ("voice", "es", "main", "menu")]
+    assert all(before - timedelta(seconds=1) <= utc(r.at) <= after + timedelta(seconds=1) for r in rows)
+    assert rows[0].call_hash is None and rows[1].call_hash == store.hash("CA" + "1" * 32)
+    assert store.events_since(after + timedelta(seconds=2)) == []  # compared as times, not as text
+    [kept] = store.unmatched_since(before - timedelta(seconds=1))
+    assert kept.text == "qwerty [number] [number]" and utc(kept.at) <= after + timedelta(seconds=1)
+    store.dispose()
+
+
+def test_a_reading_connection_the_database_closed_is_replaced_in_the_same_read(postgres_server):
+    """Each thread keeps its connection for opt-out reads; when PostgreSQL ends it (a restart, a
+    failover), the very next read is made again on a fresh one: no error, and the right answer."""
+    import psycopg
+
+    name = postgres_server.create()
+    app_name = f"line-reader-{secrets.token_hex(4)}"
+    try:
+        store = Store(postgres_server.url(name) + f"?application_name={app_name}", SECRET)
+        store.upgrade()
+        store.set_opted_out(NUMBER, True)
+        assert store.state_of(NUMBER) == (True, None)
+        with psycopg.connect(host=PG_HOST, port=PG_PORT, dbname="test", user=postgres_server.user,
+                             autocommit=True) as admin:
+            ended = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE application_name = %s", (app_name,)).fetchone()[0]
+        assert ended >= 1
+        assert store.state_of(NUMBER) == (True, None)
+        assert store.state_of("+15555550999") == (False, None)
+        store.dispose()
+    finally:
+        postgres_server.drop(name)
+
+
+def test_usage_is_written_by_the_worker_once_its_answer_has_gone_out(tmp_path, monkeypatch):
+    """Not by a thread beside the answers: the worker writes the queued events when the response
+    is closed (the WSGI server closes it once the answer has been sent), FLUSH_EVENTS at a time."""
+    import line.store
+
+    monkeypatch.setattr(line.store, "FLUSH_EVENTS", 3)
+    monkeypatch.setattr(line.store, "FLUSH_SECONDS", 60.0)  # the quiet-worker thread stays out of it
+    app = app_on(tmp_path, f"sqlite:///{tmp_path / 'line.db'}")
+    twilio = Twilio(app)
+    in_database = lambda: len(Store(f"sqlite:///{tmp_path / 'line.db'}", SECRET).events_since(  # noqa: E731
+        datetime(2000, 1, 1, tzinfo=timezone.utc)))
+    text = {"Body": "side effects", "From": NUMBER, "To": "+15555550100", "MessageSid": "SM1"}
+    for _ in range(2):
+        twilio.post("/sms", text).close()
+    assert in_database() == 0
+    answer = twilio.post("/sms", text)
+    assert in_database() == 0  # the answer is not held up by the write...
+    answer.close()
+    assert in_database() == 3  # ...which follows it
