@@ -210,25 +210,33 @@ class Prompter:
                     parent.pause(length=1)
                 parent.say(sentence, voice=voice.twilio_voice, language=voice.twilio_language)
 
-    def gather(self, call: Call, sentences: list) -> str:
-        """A whole answer: `sentences` said inside a Gather at `call.at`, then, on silence, the
-        silence step. The same few hundred answers come again and again, so each is built once
-        for everything that decides it (content version, clips, the call's state, the words)."""
-        pieces = tuple((p[0], p[1].code) if isinstance(p, tuple) else p for p in sentences if p)
-        key = (self.library.version, self.rt.audio.state(), request.script_root, self.call, call, pieces)
+    def built(self, what: tuple, build) -> str:
+        """The answer `build()` makes, as XML, built once for everything that decides it: the
+        content version, the clips, the URL root, the call's state and `what` (the step and its
+        words). The same few hundred answers come again and again."""
+        key = (self.library.version, self.rt.audio.state(), request.script_root, self.call, *what)
         xml = self.rt.voice_answers.get(key)
         if xml is None:
-            response = VoiceResponse()
-            gather = response.gather(
-                input="dtmf speech", action=call.url("voice.choose", silences=0), method="POST",
-                timeout=self.rt.settings.gather_timeout, finish_on_key="", num_digits=1, speech_timeout="auto",
-                language=self.lang.voice.speech_language, hints=self.lang.speech_hints,
-                action_on_empty_result=False,
-            )
-            self.say(gather, sentences)
-            response.redirect(call.url("voice.silence", silences=call.silences + 1), method="POST")
-            xml = self.rt.voice_answers.put(key, str(response))
+            xml = self.rt.voice_answers.put(key, str(build()))
         return xml
+
+    def gather(self, call: Call, sentences: list) -> str:
+        """A whole answer: `sentences` said inside a Gather at `call.at`, then, on silence, the
+        silence step."""
+        pieces = tuple((p[0], p[1].code) if isinstance(p, tuple) else p for p in sentences if p)
+        return self.built(("gather", call, pieces), lambda: self._gathering(call, sentences))
+
+    def _gathering(self, call: Call, sentences: list) -> VoiceResponse:
+        response = VoiceResponse()
+        gather = response.gather(
+            input="dtmf speech", action=call.url("voice.choose", silences=0), method="POST",
+            timeout=self.rt.settings.gather_timeout, finish_on_key="", num_digits=1, speech_timeout="auto",
+            language=self.lang.voice.speech_language, hints=self.lang.speech_hints,
+            action_on_empty_result=False,
+        )
+        self.say(gather, sentences)
+        response.redirect(call.url("voice.silence", silences=call.silences + 1), method="POST")
+        return response
 
     def goodbye(self, sentences: list[str]) -> VoiceResponse:
         self.say(self.response, [*sentences, self.p["goodbye"]])
@@ -236,10 +244,18 @@ class Prompter:
         return self.response
 
     def go(self, place: str, before: list[str] = (), **changes) -> str:
+        """Arrive at `place` (after saying `before`) and hear it, as a whole answer. Its words
+        depend on the place, the call and whether texting is offered, so a built answer is
+        looked up by those before the words are put together."""
         # A step that went well clears the counts: silences, wrong keys, failures.
         call = replace(self.call, **{"at": place, "silences": 0, "wrong": 0, "errors": 0, **changes})
-        first = self.language_offers() if place == "main" else []
-        return self.gather(call, [*first, *before, *Prompter(self.library, call).arrival(place)])
+
+        def build() -> VoiceResponse:
+            first = self.language_offers() if place == "main" else []
+            return self._gathering(call, [*first, *before, *Prompter(self.library, call).arrival(place)])
+
+        texting = place in self.lang.topics and self.can_text()
+        return self.built(("go", call, tuple(before), texting), build)
 
 
 # -- the steps ---------------------------------------------------------------------------
@@ -362,10 +378,14 @@ def _wrong(p: Prompter, call: Call, key: str | None):
 
 def referral_transfer(p: Prompter, call: Call):
     runtime().record("voice", call.lang, "referral", "transferred")
-    p.say(p.response, [p.p["transfer"]])
-    dial = p.response.dial(action=call.url("voice.dialed"), method="POST", timeout=DIAL_TIMEOUT)
-    dial.number(e164(p.library.referral_phone))
-    return twiml(p.response)
+
+    def build() -> VoiceResponse:
+        p.say(p.response, [p.p["transfer"]])
+        dial = p.response.dial(action=call.url("voice.dialed"), method="POST", timeout=DIAL_TIMEOUT)
+        dial.number(e164(p.library.referral_phone))
+        return p.response
+
+    return twiml(p.built(("transfer", call), build))
 
 
 def e164(written: str) -> str:

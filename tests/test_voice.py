@@ -314,6 +314,20 @@ def test_text_me_is_not_offered_to_a_hidden_number(texting_app, hidden):
     assert "not an option" in c.press("7").said
 
 
+def test_each_caller_hears_whether_texting_is_offered_to_them_though_answers_are_built_once(texting_app):
+    """The same step at the same place, one caller after another: built answers are kept, but
+    one built for a caller a text can reach is never played to one it cannot, nor the reverse."""
+    def topic_heard_by(number: str) -> str:
+        c = Caller(texting_app, number=number)
+        c.call()
+        return c.say("side effects").said
+
+    assert "by text" in topic_heard_by("+15555550123")
+    assert "by text" not in topic_heard_by("+266696687")
+    assert "by text" in topic_heard_by("+15555550124")
+    assert "by text" not in topic_heard_by("anonymous")
+
+
 def test_text_me_is_not_offered_without_credentials(caller):
     step = caller.say("side effects")
     assert "by text" not in step.said
