@@ -296,6 +296,7 @@ def test_the_form_is_read_exactly_as_werkzeug_reads_it(line_app, body):
         load_form()
         assert "form" in request._get_current_object().__dict__  # read by load_form, not werkzeug
         assert list(request.form.items(multi=True)) == expected
+        assert request.get_data() == body  # and the body is still there for whoever asks
 
 
 def test_a_form_too_big_to_read_at_once_is_left_to_werkzeug(line_app):
