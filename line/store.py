@@ -290,7 +290,9 @@ class Store:
 
             return engine
         connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 3}
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, hide_parameters=True,
+        # Each thread that answers keeps one connection for its opt-out reads (state_of); writes
+        # check one out and give it back. Room for a gthread worker's threads plus its writes.
+        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=15, hide_parameters=True,
                              connect_args=connect_args)
 
     # -- schema ----------------------------------------------------------------------------
