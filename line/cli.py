@@ -23,7 +23,7 @@ def main() -> None:
 @click.option("--allow-unsigned", is_flag=True,
               help="Accept requests without a Twilio signature (local trials only; logged loudly).")
 def serve(host: str, port: int, allow_unsigned: bool) -> None:
-    """Run the line on this machine (for production use gunicorn, see the README)."""
+    """Run the line on this machine (for production use gunicorn, see docs/operations.md)."""
     if allow_unsigned:
         os.environ["LINE_ALLOW_UNSIGNED"] = "1"
     settings = Settings.from_env()

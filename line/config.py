@@ -24,7 +24,7 @@ def _int(env: dict, name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the line reads from its environment (see the README's table)."""
+    """Everything the line reads from its environment (see the table in docs/operations.md)."""
 
     content_dir: Path
     data_dir: Path

@@ -3,7 +3,7 @@
 SQLite (a file in the data folder) is the default; PostgreSQL when DATABASE_URL says so
 (`postgresql://...`, or `postgres://...` as hosting platforms hand it out).
 
-What is kept, and why (the README's "What is stored, and for how long" says the same):
+What is kept, and why (docs/operations.md, "What is stored, and for how long", says the same):
 - `numbers`: a keyed hash (HMAC-SHA256) of each number that sent STOP or START, whether it is
   opted out, and how many such writes it has had (`revision`, so the last word is known).
   Never the number itself. Kept while the line runs: an opt-out must be honoured for good.

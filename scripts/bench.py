@@ -168,7 +168,7 @@ def main() -> None:
                              "round, so a machine that slows down or speeds up skews no comparison")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="sync", help="gunicorn's default, as the README serves the line")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn's default, as docs/operations.md serves the line")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (for --worker-class gthread)")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a fresh data folder")

@@ -8,7 +8,7 @@ text nobody understands, and STOP/START words (Twilio's, and the Spanish ones th
 itself). The per-number rate limit is raised for the run: hundreds of texts from one number
 would otherwise be limited, which is not the fault under test.
 
-The model, and what the line promises (README, "What a texter gets" and "Moving to PostgreSQL"):
+The model, and what the line promises (docs/using.md, "What a texter gets", and docs/operations.md, "Moving to PostgreSQL"):
 
 - Every number belongs to one thread, so its texts are sent one after another and its last
   STOP or START is known. The model holds the last one the line CONFIRMED: an empty

@@ -330,7 +330,7 @@ def test_any_conversation_from_one_number_keeps_every_text_within_two_segments(l
 
 # -- the opt-out under arbitrary interleavings -------------------------------------------------
 def compliance_word(body: str) -> str:
-    """The README's rule: a whole message, any case, spaces and stray punctuation around it ignored."""
+    """The rule in docs/using.md: a whole message, any case, spaces and stray punctuation around it ignored."""
     return re.sub(r"^[\W_]+|[\W_]+$", "", body).upper()
 
 
