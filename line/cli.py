@@ -63,7 +63,7 @@ def audio(prune: bool) -> None:
     only what changed is rendered again. Set LINE_AUDIO=files for the line to play them.
     """
     from . import audio as clips
-    from .voice import phrases
+    from .engine.calls import phrases
 
     settings = Settings.from_env()
     try:

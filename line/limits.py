@@ -50,7 +50,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from .twiml import last_resort_call, twiml
 from .outbound import reachable
 from .runtime import PREVIEW, runtime
-from .sms import compliance_word
+from .engine.compliance import compliance_word
 
 log = logging.getLogger(__name__)
 
@@ -276,11 +276,10 @@ class Limits:
     def voice_answer() -> object:
         """The referral number, goodbye, and a hang-up, in the call's language."""
         try:
-            from .voice import Call, Prompter
+            from .engine.calls import Event
+            from .voice import quiet_answer
 
-            library = runtime().library()
-            p = Prompter(library, Call.from_request(library))
-            return twiml(p.goodbye([p.p["number"]]))
+            return twiml(quiet_answer(Event("limited")))
         except Exception:
             log.exception("the rate-limited voice answer failed; sent the fallback")
             return last_resort_call()

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import logging
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from flask import current_app, g, has_request_context
 
 from .config import Settings
 from .content import Library
+from .engine.changes import ChooseLanguage, OptOut, Unmatched, Usage
 from .audio import AudioFiles
 from .reload import LiveLibrary
 from .store import Store
@@ -21,24 +22,6 @@ log = logging.getLogger(__name__)
 PREVIEW: ContextVar[bool] = ContextVar("line_preview", default=False)
 
 
-class Answers:
-    """Built answers (TwiML), by a key that holds everything that decides them. Bounded: when
-    full it starts again, which costs only the time to build each answer once more."""
-
-    def __init__(self, size: int = 4096):
-        self.size = size
-        self._built: dict = {}
-
-    def get(self, key):
-        return self._built.get(key)
-
-    def put(self, key, answer: str) -> str:
-        if len(self._built) >= self.size:
-            self._built = {}
-        self._built[key] = answer
-        return answer
-
-
 @dataclass
 class Runtime:
     settings: Settings
@@ -47,7 +30,6 @@ class Runtime:
     texter: object  # outbound.Texter: texts sent during a call
     content: LiveLibrary
     audio: AudioFiles
-    voice_answers: Answers = field(default_factory=Answers)  # voice.Prompter.gather's answers
 
     def library(self) -> Library:
         """The content for this request: one version from its start to its end."""
@@ -77,6 +59,22 @@ class Runtime:
         except Exception:
             log.exception("could not record a usage event")
         log.debug("%s %s step=%s outcome=%s", channel, language, step, outcome)  # the store keeps them
+
+    def apply(self, changes, number: str | None = None) -> None:
+        """Record the engine's state changes (line/engine/changes.py) in order. An opt-out or a
+        language is the `number`'s (written before the answer goes out: a failure raises, so the
+        answer never claims what was not recorded); usage and unmatched words never fail an answer."""
+        for change in changes:
+            if isinstance(change, Usage):
+                self.record(change.channel, change.language, change.step, change.outcome)
+            elif isinstance(change, Unmatched):
+                self.record_unmatched(change.channel, change.language, change.text)
+            elif not number:
+                continue  # nobody to record it for
+            elif isinstance(change, OptOut):
+                self.store.set_opted_out(number, change.opted_out)
+            elif isinstance(change, ChooseLanguage):
+                self.store.set_language(number, change.code)
 
     def record_unmatched(self, channel: str, language: str, text: str) -> None:
         if PREVIEW.get():

@@ -39,7 +39,7 @@ from twilio.request_validator import RequestValidator
 from .audio import clip_name
 from .content import SPOKEN_COMMANDS, Language, Library, fill
 from .runtime import PREVIEW
-from .voice import NUMBER, key_line, option_line, parent, phrases
+from .engine.calls import NUMBER, key_line, option_line, parent, phrases
 
 PREVIEW_NUMBER = "preview"  # the caller and texter: not a phone number, so never texted
 LINE_NUMBER = "preview-line"  # the line's own number, as Twilio would send it in To

@@ -1,0 +1,87 @@
+"""A text message (SMS, or WhatsApp through the same webhook) -> the line's answer.
+
+In order: compliance words (opt-out, opt-in, help) first, whatever else the texter's state;
+then what the words mean (understand.py): a language's name, a topic, a menu; an opted-out
+texter hears nothing more; words nobody understood get the menu and, if one is close, a keyword.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..content import Library
+from ..match import normalize
+from .changes import ChooseLanguage, OptOut, Unmatched, Usage
+from .compliance import judge
+from .understand import understand
+
+CHANNELS = ("sms", "whatsapp")
+
+
+@dataclass(frozen=True)
+class Texter:
+    """What the line knows of a texter, read from the store before the engine is asked."""
+
+    opted_out: bool = False
+    language: str | None = None  # the language they chose, if any
+    known: bool = True  # False when the store could not be read: compliance words still work
+
+    @classmethod
+    def unknown(cls) -> "Texter":
+        return cls(known=False)
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    texts: tuple[str, ...]  # the replies, in order (none: the line keeps quiet)
+    lang: str  # the language answered in
+    step: str  # for the usage report: "stop", "start", "help", "language", "blocked", a topic or menu id ...
+    outcome: str  # "answered", "opted_out", "opted_in", "not_understood" or "failed"
+    changes: tuple = ()  # changes.py: to record, in order, before the answer goes out
+
+
+def answer(library: Library, texter: Texter, body: str, channel: str = "sms") -> TextAnswer:
+    """The answer to `body` from `texter` on `channel` ("sms" or "whatsapp")."""
+    said = judge(library, body)
+    if said is not None:
+        owners = [library.languages[code] for code in said.languages]
+        lang = next((lg for lg in owners if lg.code == texter.language), owners[0])
+
+        def done(step: str, outcome: str, text: str | None, *changes) -> TextAnswer:
+            return TextAnswer((text,) if text else (), lang.code, step, outcome,
+                              (*changes, Usage(channel, lang.code, step, outcome)))
+
+        if said.kind == "opt_out":
+            # Twilio confirms its own opt-out words on SMS; on WhatsApp nobody else will.
+            confirm = channel != "sms" or not said.confirmed_by_twilio
+            return done("stop", "opted_out", lang.sms["opted_out"] if confirm else None, OptOut(True))
+        if said.kind == "opt_in":
+            return done("start", "opted_in", lang.sms["opted_in"], OptOut(False))
+        return done("help", "answered", lang.sms["help"])
+
+    default = library.language(None)
+    if not texter.known:
+        # Whether they opted out cannot be told: say nothing of the content, only where help is.
+        return TextAnswer((default.sms["error"],), default.code, "error", "failed")
+    words = normalize(body)  # once, for every language and both passes of the matcher
+    lang = library.language(texter.language)
+    meaning = understand(library, lang, words, "sms")
+    if meaning.kind == "language":
+        named = library.languages[meaning.id]
+        outcome = "opted_out" if texter.opted_out else "answered"
+        text = () if texter.opted_out else (named.sms["language_set"],)
+        return TextAnswer(text, named.code, "language", outcome,
+                          (ChooseLanguage(named.code), Usage(channel, named.code, "language", outcome)))
+    if texter.opted_out:
+        # The line keeps quiet as promised (on SMS Twilio would refuse to deliver its words anyway).
+        return TextAnswer((), default.code, "blocked", "opted_out", (Usage(channel, default.code, "blocked", "opted_out"),))
+    if meaning.kind == "nothing":
+        return TextAnswer((lang.not_understood_text(words),), lang.code, "not_understood", "not_understood",
+                          (Unmatched(channel, lang.code, body), Usage(channel, lang.code, "not_understood", "not_understood")))
+    lang = library.languages[meaning.lang]
+    if meaning.kind == "topic":
+        step, text = meaning.id, lang.topics[meaning.id].text
+    elif meaning.kind == "menu":
+        step, text = meaning.id, lang.menus[meaning.id].text
+    else:  # MENU and its synonyms
+        step, text = "main", lang.menus["main"].text
+    return TextAnswer((text,), lang.code, step, "answered", (Usage(channel, lang.code, step, "answered"),))

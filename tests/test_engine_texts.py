@@ -1,0 +1,111 @@
+"""The engine's answers to texts, as a table: (what the line knows of the texter, what they
+sent, the channel) -> (the replies, the usage step and outcome, the changes to record).
+
+Replies are named by where their words live in content/: "en.topic:side-effects" is the English
+side-effects topic's text, "es.sms:opted_out" the Spanish opted_out prompt, "en.menu:main" the
+English main menu, "en.not_understood:sdie" the English "not understood" reply to "sdie".
+"""
+import pytest
+
+from line.content import load_library
+from line.engine.changes import ChooseLanguage, OptOut, Unmatched, Usage
+from line.engine.compliance import compliance_word, judge
+from line.engine.texts import Texter, answer
+
+LIB = load_library("content")
+NEW = Texter()
+CHOSE_ES = Texter(language="es")
+OUT = Texter(opted_out=True)
+OUT_ES = Texter(opted_out=True, language="es")
+UNKNOWN = Texter.unknown()
+
+
+def words(name: str) -> str:
+    code, _, rest = name.partition(".")
+    lang = LIB.language(code)
+    kind, _, key = rest.partition(":")
+    if kind == "topic":
+        return lang.topics[key].text
+    if kind == "menu":
+        return lang.menus[key].text
+    if kind == "not_understood":
+        return lang.not_understood_text(key)
+    return lang.sms[key]
+
+
+TABLE = [
+    # texter, body, channel -> replies, language, step, outcome, changes before the usage event
+    # -- compliance words: whatever the texter's state, before anything else
+    (NEW, "STOP", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),  # Twilio confirms it on SMS
+    (NEW, "stop!", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),
+    (NEW, "  Unsubscribe ", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),
+    (OUT, "STOP", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),
+    (NEW, "CANCELAR", "sms", ["es.sms:opted_out"], "es", "stop", "opted_out", [OptOut(True)]),  # not Twilio's word
+    (UNKNOWN, "STOP", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),  # the store could not say: still honoured
+    (NEW, "STOP", "whatsapp", ["en.sms:opted_out"], "en", "stop", "opted_out", [OptOut(True)]),  # nobody else confirms
+    (NEW, "START", "sms", ["en.sms:opted_in"], "en", "start", "opted_in", [OptOut(False)]),
+    (OUT, "yes", "sms", ["en.sms:opted_in"], "en", "start", "opted_in", [OptOut(False)]),
+    (OUT_ES, "INICIO", "sms", ["es.sms:opted_in"], "es", "start", "opted_in", [OptOut(False)]),
+    (NEW, "HELP", "sms", ["en.sms:help"], "en", "help", "answered", []),
+    (OUT, "info.", "sms", ["en.sms:help"], "en", "help", "answered", []),  # help even after opting out
+    (NEW, "AYUDA", "sms", ["es.sms:help"], "es", "help", "answered", []),
+    # -- a language's name: chosen even when opted out, but then not answered
+    (NEW, "ESPANOL", "sms", ["es.sms:language_set"], "es", "language", "answered", [ChooseLanguage("es")]),
+    (CHOSE_ES, "english", "sms", ["en.sms:language_set"], "en", "language", "answered", [ChooseLanguage("en")]),
+    (OUT, "español", "sms", [], "es", "language", "opted_out", [ChooseLanguage("es")]),
+    # -- opted out: silence
+    (OUT, "side effects", "sms", [], "en", "blocked", "opted_out", []),
+    (OUT_ES, "MENU", "sms", [], "en", "blocked", "opted_out", []),
+    # -- topics and menus, in the language whose words they are
+    (NEW, "side effects", "sms", ["en.topic:side-effects"], "en", "side-effects", "answered", []),
+    (NEW, "sied effects", "sms", ["en.topic:side-effects"], "en", "side-effects", "answered", []),
+    (NEW, "how do I stop the side effects", "sms", ["en.topic:side-effects"], "en", "side-effects", "answered", []),
+    (CHOSE_ES, "EFECTOS", "sms", ["es.topic:side-effects"], "es", "side-effects", "answered", []),
+    (NEW, "efectos secundarios", "sms", ["es.topic:side-effects"], "es", "side-effects", "answered", []),
+    (CHOSE_ES, "side effects", "sms", ["en.topic:side-effects"], "en", "side-effects", "answered", []),
+    (NEW, "treatment", "sms", ["en.menu:treatment"], "en", "treatment", "answered", []),
+    (NEW, "MENU", "sms", ["en.menu:main"], "en", "main", "answered", []),
+    (CHOSE_ES, "MENU", "sms", ["es.menu:main"], "es", "main", "answered", []),
+    (NEW, "side effects", "whatsapp", ["en.topic:side-effects"], "en", "side-effects", "answered", []),
+    # -- not understood: the menu, a keyword if one is close; the words are kept for staff
+    (NEW, "sdie", "sms", ["en.not_understood:sdie"], "en", "not_understood", "not_understood",
+     [Unmatched("sms", "en", "sdie")]),
+    (NEW, "", "sms", ["en.not_understood:"], "en", "not_understood", "not_understood", [Unmatched("sms", "en", "")]),
+    (CHOSE_ES, "qqqq zzzz", "sms", ["es.not_understood:qqqq zzzz"], "es", "not_understood", "not_understood",
+     [Unmatched("sms", "es", "qqqq zzzz")]),
+    # -- the store could not say whether they opted out: only where help is, and nothing recorded
+    (UNKNOWN, "side effects", "sms", ["en.sms:error"], "en", "error", "failed", None),
+]
+
+
+@pytest.mark.parametrize("texter, body, channel, replies, lang, step, outcome, changes", TABLE)
+def test_texts(texter, body, channel, replies, lang, step, outcome, changes):
+    got = answer(LIB, texter, body, channel)
+    assert list(got.texts) == [words(r) for r in replies]
+    assert (got.lang, got.step, got.outcome) == (lang, step, outcome)
+    expected = [] if changes is None else [*changes, Usage(channel, lang, step, outcome)]
+    assert list(got.changes) == expected
+
+
+@pytest.mark.parametrize("body, kind, languages, confirmed", [
+    ("STOP", "opt_out", ("en",), True),
+    ("Stop.", "opt_out", ("en",), True),
+    ("ALTO", "opt_out", ("es",), False),
+    ("START", "opt_in", ("en",), False),
+    ("comenzar", "opt_in", ("es",), False),
+    ("HELP", "help", ("en",), False),
+    ("stop the side effects", None, None, None),
+    ("", None, None, None),
+    ("!!!", None, None, None),
+])
+def test_compliance_words_are_judged_in_one_place(body, kind, languages, confirmed):
+    said = judge(LIB, body)
+    if kind is None:
+        assert said is None
+    else:
+        assert (said.kind, said.languages, said.confirmed_by_twilio) == (kind, languages, confirmed)
+
+
+def test_a_compliance_word_is_the_whole_message_without_stray_punctuation():
+    assert compliance_word("  stop!! ") == "STOP"
+    assert compliance_word("opt out") == "OPT OUT"
