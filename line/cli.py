@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from .config import Settings
-from .content import load_library
-from .yaml_source import ContentError
+from .content import ContentError, load_library
 
 
 @click.group()
@@ -47,7 +46,7 @@ def serve(host: str, port: int, allow_unsigned: bool) -> None:
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 def check(folder: Path | None) -> None:
     """Check a content folder (by default the one the line serves)."""
-    from .checks import check_folder
+    from .content import check_folder
 
     report = check_folder(folder or Settings.from_env().content_dir)
     click.echo(report.render())

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from .content import Library, load_library
-from .yaml_source import ContentError
+from .content import ContentError
 
 log = logging.getLogger(__name__)
 KEEP_SNAPSHOTS = 5  # published versions kept in the data folder

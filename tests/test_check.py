@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import CONTENT
-from line.checks import check_folder
+from line.content import check_folder
 from line.cli import main
 
 
@@ -102,3 +102,26 @@ def test_a_number_said_only_once_on_the_phone_is_an_error(content_copy):
     result = check(content_copy)
     assert result.exit_code == 1
     assert "content/en/topics/trials.yaml:" in result.output and "says {phone} once" in result.output
+
+
+def test_line_check_reads_each_content_file_once(monkeypatch):
+    """One pass: the loader's reading gives the library and every problem; no check reads the YAML again."""
+    import line.content.reader as reader
+
+    reads = []
+    real = reader.load
+    monkeypatch.setattr(reader, "load", lambda path, label: reads.append(label) or real(path, label))
+    report = check_folder(CONTENT)
+    assert not report.errors and report.rows
+    assert len(reads) == len(set(reads)) == len(list(CONTENT.rglob("*.yaml")))
+
+
+def test_a_check_is_a_function_over_the_library(content_copy):
+    """Checks read what the loader kept (each text as written, with its file and line)."""
+    from line.content import checks, load
+
+    edit(content_copy / "en" / "topics" / "side-effects.yaml", "tiredness, other\n  flu-like", "tiredness, other flu-\n  like")
+    library = load(content_copy).library
+    found = list(checks.words_broken_at_a_dash(library, date.today()))
+    assert [(p.file, p.severity) for p in found] == [("content/en/topics/side-effects.yaml", "warning")]
+    assert library.warnings == tuple(found)

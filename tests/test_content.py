@@ -8,7 +8,7 @@ import pytest
 from conftest import CONTENT
 from line.content import load_library
 from line.match import Target
-from line.yaml_source import ContentError
+from line.content import ContentError
 
 SIDE = "en/topics/side-effects.yaml"
 TRIALS = "en/topics/trials.yaml"

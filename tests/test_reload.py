@@ -3,7 +3,7 @@ import logging
 
 from conftest import Twilio, make_settings
 from line import create_app
-from line.checks import check_folder
+from line.content import check_folder
 from line.runtime import runtime
 from phone import Caller
 
@@ -82,7 +82,7 @@ def test_a_worker_starting_during_a_broken_edit_serves_the_last_published_versio
 
 def test_broken_content_with_nothing_published_before_refuses_to_start(tmp_path, content_copy):
     import pytest
-    from line.yaml_source import ContentError
+    from line.content import ContentError
 
     edit(content_copy / "en" / "topics" / "cancer.yaml", "keyword: CANCER", "keyword: CANCER\nkeyword: TWICE")
     with pytest.raises(ContentError):

@@ -1,0 +1,82 @@
+"""Checks over a loaded library: what staff should know before callers do.
+
+Each check is a function (library, today) -> the problems it finds, each naming a file and a
+line (the model keeps where every text was written, so no check reads the YAML again). A
+warning is worth a look and does not stop an edit; an error stops it like a loader error does.
+To add a check, write the function and list it in CHECKS.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Callable, Iterable, Iterator
+
+from .. import readability
+from .model import PLACEHOLDER, Language, Library, Topic
+from .yaml_source import Problem
+
+REVIEW_EVERY = timedelta(days=365)
+BROKEN_AT_DASH = re.compile(r"\w+- \w+")
+
+Check = Callable[[Library, date], Iterable[Problem]]
+
+
+def warning(file: str, line: int, message: str) -> Problem:
+    return Problem(file, line, message, "warning")
+
+
+def words_broken_at_a_dash(library: Library, today: date) -> Iterator[Problem]:
+    """A folded YAML block (>-) that breaks "flu-like" across lines turns it into "flu- like"."""
+    for lang in library.languages.values():
+        for w in lang.written():
+            broken = BROKEN_AT_DASH.search(w.text)
+            if broken:
+                yield warning(w.file, w.line, f"'{w.name}' has a word broken at a dash ('{broken.group(0)}'): "
+                                              "in a folded (>-) block, keep the dashed word on one line")
+
+
+def long_sentences(library: Library, today: date) -> Iterator[Problem]:
+    """Callers cannot look back: a spoken sentence of more than 20 words is hard to follow."""
+    for lang in library.languages.values():
+        for w in lang.written():
+            if not w.spoken:
+                continue
+            for n, sentence in readability.long_sentences(PLACEHOLDER.sub(" ", w.text)):
+                yield warning(w.file, w.line, f"'{w.name}' has a sentence of {n} words (at most {readability.MAX_SENTENCE_WORDS}): "
+                                              f"\"{sentence[:60]}...\"")
+
+
+def reading(lang: Language, topic: Topic) -> readability.Reading:
+    """How hard a topic's spoken summary is to follow, by the language's formula; its named terms
+    (the names of treatments) are left out of the count."""
+    written = PLACEHOLDER.sub(" ", topic.written["speech"].text)
+    for term in lang.plain.terms:
+        written = re.sub(rf"\b{re.escape(term)}\b", " ", written, flags=re.IGNORECASE)
+    return readability.measure(written, lang.plain.formula, lang.plain.target)
+
+
+def plain_summaries(library: Library, today: date) -> Iterator[Problem]:
+    """Every spoken summary at the language's reading target, its sentences short on average."""
+    for lang in library.languages.values():
+        for topic in lang.topics.values():
+            r = reading(lang, topic)
+            where = topic.file, topic.written["speech"].line
+            if not r.ok:
+                want = f"{r.target:g} or more" if r.higher_is_easier else f"grade {r.target:g} or below"
+                yield warning(*where, f"the spoken summary reads at {r.score:g} by {r.formula} (want {want}); "
+                                      "use shorter sentences and shorter words")
+            avg = r.words / max(1, r.sentences)
+            if avg > readability.TARGET_AVERAGE_WORDS:
+                yield warning(*where, f"sentences average {avg:.0f} words (aim for {readability.TARGET_AVERAGE_WORDS})")
+
+
+def reviews_out_of_date(library: Library, today: date) -> Iterator[Problem]:
+    """A topic reviewed more than a year ago is checked against its sources again."""
+    for lang in library.languages.values():
+        for topic in lang.topics.values():
+            if today - topic.reviewed > REVIEW_EVERY:
+                yield warning(topic.file, topic.lines["reviewed"], f"last reviewed {topic.reviewed}, more than a year ago: "
+                                                                   "check it against its sources")
+
+
+CHECKS: tuple[Check, ...] = (words_broken_at_a_dash, long_sentences, plain_summaries, reviews_out_of_date)

@@ -1,0 +1,191 @@
+"""What the content is, once loaded: immutable records the engine and channels read.
+
+Every record is built once by `load.py` and never changed after. Where staff wrote a piece of
+text, the record keeps it as written with its file and line (`Written`), so checks can name the
+place without reading the YAML again.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterator, Mapping
+
+from ..match import Matcher, normalize
+from ..speech import Spoken
+from .yaml_source import Problem
+
+MAX_MENU_OPTIONS = 5
+MAX_HINTS = 500  # Twilio takes up to 500 hint phrases
+PLACEHOLDER = re.compile(r"\{(\w*)\}")
+KEYWORD = re.compile(r"^[A-Z0-9]{2,15}$")
+RESERVED_KEYS = ("referral", "repeat", "main_menu", "back", "text_me", "slower", "language")
+SPOKEN_COMMANDS = ("referral", "repeat", "main_menu", "back", "text_me", "slower")
+TRANSLATION_STATES = ("original", "machine-draft", "needs-review", "reviewed")
+ALPHABETS = ("gsm-7", "any")
+PHONE_KEYS = set("0123456789*#")
+
+# Prompts the line needs, with the names the line fills in at run time.
+SMS_PROMPTS = {
+    "help": set(), "opted_in": set(), "opted_out": set(),
+    "main_menu": {"options"}, "submenu": {"label", "options"},
+    "topic_footer": {"citation"}, "not_understood": set(), "suggestion": {"keyword"},
+    "error": set(), "from_call": {"topic", "citation"}, "language_set": set(),
+}
+VOICE_PROMPTS = {
+    "greeting": set(), "speech_hint": set(), "option": {"label", "key"},
+    **{f"key_{name}": {"key"} for name in SPOKEN_COMMANDS},
+    "submenu_intro": {"label"}, "silence": set(), "more_time": set(),
+    "wrong_key": {"key"}, "not_understood": set(), "offer_referral": {"key"},
+    "transfer": set(), "transfer_failed": set(), "number": set(), "number_again": {"key"},
+    "goodbye": set(), "slower_on": set(), "text_sent": set(), "text_opted_out": set(),
+    "text_limit": set(), "text_failed": set(), "text_no_topic": set(), "error": set(),
+    "language_switch": {"key"},
+}
+FACTS = {"line_name", "office", "phone", "email"}
+
+
+def fill(template: str, **values: str) -> str:
+    """Put values into {name} places; places without a value stay as they are."""
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A piece of text as staff wrote it ({phone} and all), and where."""
+
+    file: str
+    line: int
+    name: str  # the field or prompt name: 'speech', 'text', 'greeting' ...
+    text: str
+    spoken: bool  # said on the phone (True) or sent as a text (False)
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    publisher: str
+    date: date
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    keyword: str
+    label: str  # as written, for texts
+    spoken_label: str
+    synonyms: tuple[str, ...]
+    sources: tuple[str, ...]
+    reviewed: date
+    body: str  # the text as written, facts filled in
+    citation: str  # its sources, as a text names them
+    text: str  # the whole SMS reply, footer included
+    speech: str  # the spoken summary, safe for any voice
+    file: str
+    written: Mapping[str, Written]  # 'label', 'text' and 'speech' as written, with their lines
+    lines: Mapping[str, int]  # field name -> its line in the file
+    translation: str = "original"  # or machine-draft, needs-review, reviewed
+
+
+@dataclass(frozen=True)
+class Menu:
+    id: str
+    keyword: str | None  # None for the main menu
+    label: str
+    spoken_label: str
+    synonyms: tuple[str, ...]
+    options: tuple[str, ...]  # topic or menu ids; the phone key is the position (1-based)
+    text: str  # the SMS reply listing the options
+    file: str
+
+
+@dataclass(frozen=True)
+class Voice:
+    twilio_voice: str
+    twilio_language: str
+    speech_language: str
+    espeak_voice: str
+
+    @property
+    def supports_ssml(self) -> bool:
+        return self.twilio_voice.startswith(("Polly.", "Google."))
+
+
+@dataclass(frozen=True)
+class PlainLanguage:
+    """How a language's spoken summaries are measured (language.yaml's plain_language)."""
+
+    formula: str = "flesch-kincaid-grade"
+    target: float = 7.0
+    terms: tuple[str, ...] = ()  # lower case; words a formula should not count (names of treatments)
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str
+    line_name: str
+    voice: Voice
+    spoken: Spoken
+    topics: Mapping[str, Topic]
+    menus: Mapping[str, Menu]
+    sms: Mapping[str, str]  # prompts with the facts filled in
+    voice_prompts: Mapping[str, str]  # spoken prompts with the facts filled in, safe for any voice
+    opt_out_words: frozenset[str]
+    opt_in_words: frozenset[str]
+    help_words: frozenset[str]
+    confirmed_by_twilio: frozenset[str]
+    speech_hints: str
+    matcher: Matcher
+    language_words: frozenset[str] = frozenset()  # normalized words that switch to this language
+    sms_alphabet: str = "gsm-7"
+    plain: PlainLanguage = PlainLanguage()
+    prompts_written: tuple[Written, ...] = ()  # prompts.yaml as written: sms, then voice
+
+    def item(self, item_id: str) -> Topic | Menu:
+        return self.topics.get(item_id) or self.menus[item_id]
+
+    def not_understood_text(self, text: str) -> str:
+        keyword = self.matcher.suggest(text)
+        parts = [self.sms["not_understood"]]
+        if keyword:
+            parts.append(fill(self.sms["suggestion"], keyword=keyword))
+        parts.append(self.menus["main"].text)
+        return " ".join(parts[:-1]) + "\n" + parts[-1]
+
+    def written(self) -> Iterator[Written]:
+        """Every prompt, topic text and spoken summary as staff wrote it: prompts first, then
+        topics by file."""
+        yield from self.prompts_written
+        for topic in sorted(self.topics.values(), key=lambda t: t.file):
+            yield topic.written["text"]
+            yield topic.written["speech"]
+
+
+@dataclass(frozen=True)
+class Library:
+    languages: Mapping[str, Language]
+    default_language: str
+    keys: Mapping[str, str]  # reserved name -> phone key
+    referral_phone: str
+    referral_email: str
+    sources: Mapping[str, Source]
+    version: str  # a hash of every file, to tell libraries apart
+    warnings: tuple[Problem, ...] = ()  # what the checks found worth a look (checks.py)
+
+    def language(self, code: str | None) -> Language:
+        return self.languages.get(code or "", self.languages[self.default_language])
+
+    def language_named(self, text: str) -> Language | None:
+        """The language a message or a caller's words ask for ("ESPANOL", "english"), if any."""
+        norm = normalize(text)
+        for lang in self.languages.values():
+            if norm in lang.language_words:
+                return lang
+        return None
+
+    def next_language(self, code: str) -> Language:
+        """The language the language key switches to: the next one, round the list."""
+        codes = list(self.languages)
+        return self.languages[codes[(codes.index(code) + 1) % len(codes)]] if code in codes else self.language(None)

@@ -1,0 +1,64 @@
+"""`line check`: every problem the loader and the checks found, then a table per topic."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from .. import readability, sms_encoding
+from ..speech import WORDS_PER_MINUTE, spoken_seconds
+from .checks import reading
+from .load import Loaded, load
+
+
+@dataclass
+class TopicRow:
+    language: str
+    topic: str
+    text_chars: int
+    text_segments: int
+    encoding: str
+    spoken_words: int
+    spoken_seconds: float
+    reading: readability.Reading
+    translation: str = "original"
+
+
+@dataclass(frozen=True)
+class Report(Loaded):
+    """What `line check` found in a folder: the loader's problems, and a row per topic."""
+
+    folder: Path = Path("content")
+    rows: tuple[TopicRow, ...] = ()
+
+    def render(self) -> str:
+        out = [str(p) for p in self.errors] + [str(p) for p in self.warnings]
+        if self.rows:
+            out.append("")
+            out.append(f"{'language/topic':32} {'text':>5} {'segs':>4} {'words':>5} {'~secs':>5} {'reading':>8}")
+            for r in self.rows:
+                name = f"{r.language}/{r.topic}"
+                segs = f"{r.text_segments}" + ("" if r.encoding == "GSM-7" else "U")
+                out.append(f"{name:32} {r.text_chars:>5} {segs:>4} {r.spoken_words:>5} {r.spoken_seconds:>5.0f} {str(r.reading):>8}")
+            formulas = sorted({r.reading.formula for r in self.rows})
+            out.append(f"reading: {', '.join(formulas)} of the spoken summary (~ = under "
+                       f"{readability.SHORT_TEXT_WORDS} words, so rough); ~secs at {WORDS_PER_MINUTE} words a minute")
+        waiting = [r for r in self.rows if r.translation not in ("original", "reviewed")]
+        if waiting:
+            out.append(f"translations a native speaker still has to read ({len(waiting)}): "
+                       + ", ".join(f"{r.language}/{r.topic} ({r.translation})" for r in waiting))
+        verdict = "no errors" if not self.errors else f"{len(self.errors)} error(s)"
+        out.append(f"{self.folder}: {verdict}, {len(self.warnings)} warning(s).")
+        return "\n".join(out)
+
+
+def check_folder(folder: Path | str, today: date | None = None) -> Report:
+    loaded = load(folder, today)
+    rows = []
+    for lang in loaded.library.languages.values() if loaded.library else ():
+        for topic in sorted(lang.topics.values(), key=lambda t: t.file):
+            count = sms_encoding.count(topic.text)
+            rows.append(TopicRow(lang.code, topic.id, count.units, count.segments, count.encoding,
+                                 len(topic.speech.split()), spoken_seconds(topic.speech),
+                                 reading(lang, topic), topic.translation))
+    return Report(loaded.library, loaded.problems, Path(folder), tuple(rows))
