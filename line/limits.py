@@ -279,7 +279,7 @@ class Limits:
             from .engine.calls import Event
             from .voice import quiet_answer
 
-            return twiml(quiet_answer(Event("limited")))
+            return quiet_answer(Event("limited"))
         except Exception:
             log.exception("the rate-limited voice answer failed; sent the fallback")
             return last_resort_call()

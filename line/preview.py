@@ -1,8 +1,8 @@
 """GET /preview: staff try the line in a browser, as a texter and as a caller.
 
 The page sends each text or key press here as JSON; these handlers pass it to the real
-webhooks through line/simulator.py and answer what the line said, parsed. Nothing a preview
-does is counted as usage, and no text is ever sent (the preview's number is not a phone number).
+webhooks through line/simulator.py and answer what the engine decided, as the channel renders
+it. Nothing a preview does is counted as usage, and no text is ever sent (the preview's number is not a phone number).
 
 Staff only. Without a password, only from this machine: the request comes from a loopback
 address, names a loopback host, and carries no proxy headers (behind a proxy, remote_addr is the

@@ -20,6 +20,16 @@ log = logging.getLogger(__name__)
 # True while staff try the line (line/simulator.py): nothing is counted as usage. A context
 # variable, not a header, so no request from outside the process can set it.
 PREVIEW: ContextVar[bool] = ContextVar("line_preview", default=False)
+# Set to a list by whoever wants to see what the engine decided in a request made in this
+# process (the simulator, the tests' phone): the channels add each answer they encode to it.
+SHOWN: ContextVar[list | None] = ContextVar("line_shown", default=None)
+
+
+def show(answer) -> None:
+    """Let the simulator (or a test) see the answer a channel is about to encode."""
+    shown = SHOWN.get()
+    if shown is not None:
+        shown.append(answer)
 
 
 @dataclass

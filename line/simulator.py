@@ -21,25 +21,27 @@ Two things make a preview different from a real call, on purpose:
   count nothing: staff trying the line is not usage. (A context variable, not a header: it
   cannot be set from outside the process.)
 
-The TwiML is parsed with xml.etree into a `Step`: what is said (text, and the recorded clips
-with the words they hold when the line plays audio), the Gather's action, the Redirect for
-silence, a Dial (number and action), whether the call hung up, and any messages.
+Nothing is read back out of the TwiML: while a preview request runs, the channel hands the
+simulator what it is about to encode (`runtime.SHOWN`): for a text, the engine's `TextAnswer`;
+for a call, the engine's `CallStep` as the voice channel renders it (`voice.Rendered`: the
+words or clips heard, in order, and the URLs Twilio would go to next). A `Step` is made from
+those: the place, the path to it, the pace and the keys offered come from the engine.
 """
 from __future__ import annotations
 
 import secrets
 import textwrap
 from dataclasses import asdict, dataclass, field
-from urllib.parse import parse_qs, urlsplit
-from xml.etree import ElementTree
+from urllib.parse import urlsplit
 
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
-from .audio import clip_name
-from .content import SPOKEN_COMMANDS, Language, Library, fill
-from .runtime import PREVIEW
-from .engine.calls import NUMBER, key_line, option_line, parent, phrases
+from .content import Language, Library
+from .engine.calls import NUMBER, CallStep, Key as OfferedKey, parent
+from .engine.texts import TextAnswer
+from .runtime import PREVIEW, SHOWN
+from .voice import Piece, Rendered
 
 PREVIEW_NUMBER = "preview"  # the caller and texter: not a phone number, so never texted
 LINE_NUMBER = "preview-line"  # the line's own number, as Twilio would send it in To
@@ -50,18 +52,6 @@ PRESSABLE = "0123456789*#"
 
 class PreviewError(Exception):
     """The line would not answer this (no token, a refused request, not TwiML)."""
-
-
-@dataclass
-class Piece:
-    """One thing the caller hears, in order: words said, a clip played, or a pause."""
-
-    kind: str  # "say", "play" or "pause"
-    text: str = ""  # the words (for a clip: the words it holds, when known)
-    url: str = ""  # for "play"
-    seconds: float = 0.0  # for "pause"
-    rate: float = 1.0  # 0.8 when the line asks for a slower voice
-    language: str = ""  # for "say": the voice's language (en-US)
 
 
 @dataclass
@@ -82,8 +72,7 @@ class Step:
     dial_number: str | None = None
     dial_action: str | None = None
     hung_up: bool = False
-    messages: list[str] = field(default_factory=list)
-    place: str | None = None  # menu, topic or "_number", from the next URL's `at`
+    place: str | None = None  # menu, topic or "_number": where the engine put the caller
     place_path: list[str] = field(default_factory=list)  # "Main menu" > ... > the place
     pace: str = "normal"
     keys: list[Key] = field(default_factory=list)  # the keys the caller was told about here
@@ -122,11 +111,10 @@ class Simulator:
         self.signed_base = settings.public_base_url or self.base
         self.validator = RequestValidator(settings.twilio_auth_token) if settings.twilio_auth_token else None
         self.allow_unsigned = settings.allow_unsigned
-        self._clips: tuple[str, dict[str, str]] | None = None  # (library version, clip name -> words)
 
     # -- requests ------------------------------------------------------------------------
-    def post(self, path: str, form: dict) -> tuple[str, str]:
-        """POST `form` to `path` as Twilio would; (mimetype, body)."""
+    def post(self, path: str, form: dict) -> tuple[str, list]:
+        """POST `form` to `path` as Twilio would; (the body, what the channel showed of its answer)."""
         headers = {}
         if not self.allow_unsigned:
             if self.validator is None:
@@ -134,26 +122,30 @@ class Simulator:
                     "The line refuses every request: TWILIO_AUTH_TOKEN is not set (and LINE_ALLOW_UNSIGNED is off). "
                     "Set the token the line uses with Twilio, or LINE_ALLOW_UNSIGNED=1 on a trial machine.")
             headers["X-Twilio-Signature"] = self.validator.compute_signature(self.signed_base + path, form)
-        token = PREVIEW.set(True)
+        shown: list = []
+        token, shown_token = PREVIEW.set(True), SHOWN.set(shown)
         try:
             response = self.client.post(path, data=form, headers=headers, base_url=self.base)
         finally:
+            SHOWN.reset(shown_token)
             PREVIEW.reset(token)
         if response.status_code != 200:
             raise PreviewError(f"The line answered {path} with HTTP {response.status_code}.")
         if response.mimetype != "text/xml":
             raise PreviewError(f"The line answered {path} with {response.mimetype}, not TwiML.")
-        return response.mimetype, response.get_data(as_text=True)
+        if len(shown) != 1:
+            raise PreviewError(f"The line answered {path} without its content (its last-resort answer).")
+        return response.get_data(as_text=True), shown[0]
 
     # -- texts ---------------------------------------------------------------------------
     def text(self, body: str) -> list[str]:
         """Send a text; the replies (none when the line keeps quiet, as after STOP)."""
         form = {"Body": body, "From": self.caller, "To": LINE_NUMBER,
                 "MessageSid": "SMpreview" + secrets.token_hex(8), "NumMedia": "0"}
-        _, xml = self.post("/sms", form)
-        root = _parse(xml)
-        return ["".join(m.find("Body").itertext()) if m.find("Body") is not None else "".join(m.itertext())
-                for m in root.iter("Message")]
+        _, answer = self.post("/sms", form)
+        if not isinstance(answer, TextAnswer):
+            raise PreviewError("The line did not answer the text as a text.")
+        return list(answer.texts)
 
     # -- calls ---------------------------------------------------------------------------
     def voice(self, url: str = VOICE_PREFIX, digits: str | None = None, speech: str | None = None,
@@ -170,71 +162,31 @@ class Simulator:
             form["Confidence"] = "0.9"
         if dial_status:
             form["DialCallStatus"] = dial_status
-        _, xml = self.post(path, form)
-        return self.parse_step(path, xml)
+        xml, rendered = self.post(path, form)
+        if not isinstance(rendered, Rendered):
+            raise PreviewError("The line did not answer the call step as a call.")
+        return self.step(path, xml, rendered)
 
-    def parse_step(self, url: str, xml: str) -> Step:
-        root = _parse(xml)
-        step = Step(url=url, xml=xml)
-        clips = self._clip_words()
-        for el in root.iter():
-            if el.tag == "Say":
-                text = " ".join(" ".join(el.itertext()).split())
-                slow = el.find("prosody") is not None
-                step.pieces.append(Piece("say", text=text, rate=0.8 if slow else 1.0, language=el.get("language", "")))
-            elif el.tag == "Play":
-                url_ = (el.text or "").strip()
-                name = url_.rsplit("/", 1)[-1]
-                step.pieces.append(Piece("play", text=clips.get(name, ""), url=url_))
-            elif el.tag == "Pause":
-                step.pieces.append(Piece("pause", seconds=float(el.get("length") or 1)))
-            elif el.tag in ("Message", "Sms"):
-                step.messages.append(" ".join(el.itertext()).strip())
-        gather = root.find("Gather")
-        if gather is not None:
-            step.gather_action = gather.get("action")
-        redirect = root.find("Redirect")
-        if redirect is not None:
-            step.redirect = (redirect.text or "").strip()
-        dial = root.find("Dial")
-        if dial is not None:
-            number = dial.find("Number")
-            step.dial_number = (number.text if number is not None else dial.text or "").strip()
-            step.dial_action = dial.get("action")
-        step.hung_up = root.find("Hangup") is not None
-        self._describe(step)
+    def step(self, url: str, xml: str, rendered: Rendered) -> Step:
+        """What the caller gets, from the engine's step and how the channel renders it."""
+        answer: CallStep = rendered.step
+        step = Step(url=url, xml=xml, pieces=list(rendered.pieces), gather_action=rendered.gather_action,
+                    redirect=rendered.redirect, dial_number=answer.transfer, dial_action=rendered.dial_action,
+                    hung_up=answer.hang_up)
+        if answer.hang_up:
+            return step
+        call = answer.retry or answer.call
+        library = self.library()
+        lang = library.language(call.lang)
+        step.place, step.pace = call.at, "slow" if call.slow else "normal"
+        step.place_path = place_path(lang, call.at)
+        if answer.listen:
+            step.keys = [Key(k.key, key_label(lang, k)) for k in answer.keys]
         return step
 
-    # -- what a step means, in the content's words ----------------------------------------
     def library(self) -> Library:
         with self.app.app_context():
             return self.app.extensions["line"].library()
-
-    def _describe(self, step: Step) -> None:
-        next_url = step.gather_action or step.dial_action or step.redirect
-        if not next_url:
-            return
-        args = {k: v[0] for k, v in parse_qs(urlsplit(next_url).query).items()}
-        library = self.library()
-        lang = library.language(args.get("lang"))
-        step.place = args.get("at", "main")
-        step.pace = "slow" if args.get("pace") == "slow" else "normal"
-        step.place_path = place_path(lang, step.place)
-        if step.gather_action:
-            step.keys = offered_keys(library, lang, step.place, step.text)
-
-    def _clip_words(self) -> dict[str, str]:
-        """Clip file name -> the words in it, for the clips the line may play (LINE_AUDIO=files)."""
-        library = self.library()
-        if self._clips and self._clips[0] == library.version:
-            return self._clips[1]
-        words: dict[str, str] = {}
-        for code, text in phrases(library):
-            voice = library.languages[code].voice.espeak_voice
-            for slow in (False, True):
-                words[clip_name(text, voice, slow)] = text
-        self._clips = (library.version, words)
-        return words
 
 
 class Session:
@@ -309,16 +261,6 @@ def check_voice_url(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _parse(xml: str):
-    try:
-        root = ElementTree.fromstring(xml)
-    except ElementTree.ParseError as exc:
-        raise PreviewError(f"The line answered with XML that does not parse: {exc}") from None
-    if root.tag != "Response":
-        raise PreviewError(f"The line answered <{root.tag}>, not <Response>.")
-    return root
-
-
 def _title(label: str) -> str:
     return label[:1].upper() + label[1:]
 
@@ -338,28 +280,13 @@ def place_path(lang: Language, place: str) -> list[str]:
 
 
 KEY_NAMES = {"referral": "the referral office (transfer)", "repeat": "repeat", "main_menu": "main menu",
-             "back": "back one level", "text_me": "get this by text", "slower": "a slower voice"}
+             "back": "back one level", "text_me": "get this by text", "slower": "a slower voice",
+             "number_again": "hear the number again"}
 
 
-def offered_keys(library: Library, lang: Language, place: str, said: str) -> list[Key]:
-    """The keys the line told the caller about in this step, in the order it said them, found
-    by the content's own words (so it works in any language)."""
-    lines: list[tuple[str, Key]] = []
-    if place in lang.menus:
-        for i, option in enumerate(lang.menus[place].options, start=1):
-            lines.append((option_line(lang, i, option), Key(str(i), _title(lang.item(option).label))))
-    repeat = library.keys.get("repeat", "*")
-    again = lang.voice_prompts.get("number_again")
-    if again:
-        lines.append((fill(again, key=lang.spoken.key(repeat)), Key(repeat, "hear the number again")))
-    for name in SPOKEN_COMMANDS:
-        lines.append((key_line(lang, library.keys, name), Key(library.keys[name], KEY_NAMES[name])))
-    found, seen = [], set()
-    for _, _, key in sorted((said.find(line), i, key) for i, (line, key) in enumerate(lines) if line in said):
-        if key.key not in seen:
-            seen.add(key.key)
-            found.append(key)
-    return found
+def key_label(lang: Language, key: OfferedKey) -> str:
+    """What a key the engine offered does, for staff: a reserved key's job, or where it leads."""
+    return KEY_NAMES.get(key.name) or _title(lang.item(key.name).label)
 
 
 def describe(step: Step, width: int = 100, keys: list[Key] | None = None) -> str:
@@ -375,8 +302,6 @@ def describe(step: Step, width: int = 100, keys: list[Key] | None = None) -> str
             out.append(textwrap.fill(f"Line plays {piece.url}{words}", width, subsequent_indent="  "))
         elif piece.kind == "pause":
             out.append(f"(pause, {piece.seconds:g} s)")
-    for message in step.messages:
-        out.append(f"Text sent during the call: {message}")
     if step.dial_number:
         out.append(f"The line would transfer the caller to {step.dial_number}.")
         out.append("How does the transfer end? Type: " + ", ".join(DIAL_OUTCOMES))

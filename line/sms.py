@@ -13,7 +13,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
 from .engine import texts
-from .runtime import runtime
+from .runtime import runtime, show
 from .twiml import FALLBACK_TEXT, twiml
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def incoming_sms():
     number = request.form.get("From", "").strip()
     answer = texts.answer(rt.library(), texter_state(number), request.form.get("Body", ""))
     rt.apply(answer.changes, number)
+    show(answer)
     return reply(*answer.texts)
 
 
@@ -62,7 +63,8 @@ def sms_failed(exc: Exception):
         return exc
     log.exception("the text reply failed; sent the fallback")
     try:
-        text = runtime().library().language(None).sms["error"]
+        answer = texts.failed(runtime().library())
     except Exception:  # the library itself is unreachable: say the least that helps
-        text = FALLBACK_TEXT
-    return reply(text)
+        return reply(FALLBACK_TEXT)
+    show(answer)
+    return reply(*answer.texts)

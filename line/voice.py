@@ -9,6 +9,7 @@ and every <Gather> is followed by a <Redirect> for silence.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from flask import Blueprint, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
@@ -17,7 +18,8 @@ from werkzeug.exceptions import HTTPException
 from .content import Library
 from .engine import calls
 from .engine.calls import Call, CallStep, Event
-from .runtime import runtime
+from .runtime import runtime, show
+from .speech import split_sentences
 from .twiml import last_resort_call, twiml
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,13 @@ def ask(event: Event):
         outcome = rt.texter.send(form.get("From", ""), form.get("To", ""), form.get("CallSid", ""), answer.send_text)
         answer = calls.step(library, answer.call, Event("texted", outcome=outcome), texting, rt.settings.silence_limit)
         rt.apply(answer.changes)
-    return twiml(encode(library, answer))
+    return encoded(library, answer)
+
+
+def encoded(library: Library, answer: CallStep):
+    rendered = render(library, answer)
+    show(rendered)
+    return twiml(rendered.xml)
 
 
 # -- the steps -------------------------------------------------------------------------------
@@ -92,85 +100,112 @@ def voice_failed(exc: Exception):
         return exc
     log.exception("a voice step failed; sent the fallback")
     try:
-        return twiml(quiet_answer(Event("failed")))
+        return quiet_answer(Event("failed"))
     except Exception:
         log.exception("the voice fallback failed too")
         return last_resort_call()
 
 
-def quiet_answer(event: Event) -> VoiceResponse:
-    """The TwiML for a step that records and sends nothing: a failure, a number over its limit."""
+def quiet_answer(event: Event):
+    """The answer for a step that records and sends nothing: a failure, a number over its limit."""
     library = runtime().library()
-    call = Call.from_args(library, request.args)
-    return encode(library, calls.step(library, call, event))
+    return encoded(library, calls.step(library, Call.from_args(library, request.args), event))
 
 
 # -- TwiML -------------------------------------------------------------------------------------
-def encode(library: Library, answer: CallStep) -> VoiceResponse:
+@dataclass(frozen=True)
+class Piece:
+    """One thing the caller hears, in order: words said, a clip played, or a pause."""
+
+    kind: str  # "say", "play" or "pause"
+    text: str = ""  # the words (for a clip: the words it holds)
+    url: str = ""  # for "play"
+    seconds: float = 0.0  # for "pause"
+    rate: float = 1.0  # 0.8 when a voice that takes SSML speaks more slowly
+    language: str = ""  # for "say": the voice's language (en-US)
+    voice: str = ""  # for "say": Twilio's voice
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """An engine step as Twilio gets it: what the caller hears, where Twilio goes next, the TwiML."""
+
+    step: CallStep
+    pieces: tuple[Piece, ...]
+    gather_action: str | None
+    redirect: str | None
+    dial_action: str | None
+    xml: str
+
+
+def render(library: Library, answer: CallStep) -> Rendered:
     """The engine's step as TwiML: its words said inside a Gather (then a Redirect for silence),
-    before a Dial, a Redirect or a Hangup."""
-    rt = runtime()
+    or before a Dial, a Redirect or a Hangup."""
     call = answer.call
-    lang = library.language(call.lang)
+    pieces = tuple(heard(library, answer))
+    gather_action = url("voice.choose", answer.on_input) if answer.listen else None
+    redirect = (url("voice.silence", answer.on_silence) if answer.listen
+                else url("voice.menu", answer.retry) if answer.retry is not None else None)
+    dial_action = url("voice.dialed", call) if answer.transfer else None
     response = VoiceResponse()
+    into = response
     if answer.listen:
-        gather = response.gather(
-            input="dtmf speech", action=url("voice.choose", answer.on_input),
-            method="POST", timeout=rt.settings.gather_timeout, finish_on_key="", num_digits=1,
-            speech_timeout="auto", language=lang.voice.speech_language, hints=lang.speech_hints,
-            action_on_empty_result=False,
+        lang = library.language(call.lang)
+        into = response.gather(
+            input="dtmf speech", action=gather_action, method="POST", timeout=runtime().settings.gather_timeout,
+            finish_on_key="", num_digits=1, speech_timeout="auto", language=lang.voice.speech_language,
+            hints=lang.speech_hints, action_on_empty_result=False,
         )
-        say(library, gather, answer)
-        response.redirect(url("voice.silence", answer.on_silence), method="POST")
-        return response
-    say(library, response, answer)
+    for piece in pieces:
+        if piece.kind == "play":
+            into.play(piece.url)
+        elif piece.kind == "pause":
+            into.pause(length=int(piece.seconds))
+        elif piece.rate != 1.0:
+            into.say(voice=piece.voice, language=piece.language).prosody(piece.text, rate=f"{piece.rate:.0%}")
+        else:
+            into.say(piece.text, voice=piece.voice, language=piece.language)
     if answer.transfer:
-        dial = response.dial(action=url("voice.dialed", call), method="POST", timeout=DIAL_TIMEOUT)
-        dial.number(answer.transfer)
-    elif answer.retry is not None:
-        response.redirect(url("voice.menu", answer.retry), method="POST")
+        response.dial(action=dial_action, method="POST", timeout=DIAL_TIMEOUT).number(answer.transfer)
+    elif redirect:
+        response.redirect(redirect, method="POST")
     elif answer.hang_up:
         response.hangup()
-    return response
+    return Rendered(answer, pieces, gather_action, redirect, dial_action, str(response))
 
 
-def say(library: Library, parent, answer: CallStep) -> None:
-    """Say the step's words in order, each in its language's voice at the call's pace. Each plays
-    its rendered clip where there is one; Twilio's voice says the rest (the call's own language's
+def heard(library: Library, answer: CallStep):
+    """The step's words in order, each in its language's voice at the call's pace. Each plays its
+    rendered clip where there is one; Twilio's voice says the rest (the call's own language's
     words in one <Say> between clips)."""
     audio = runtime().audio
     slow = answer.call.slow
     waiting: list[str] = []
 
+    def said(text: str, lang):
+        voice = lang.voice
+        if not slow or voice.supports_ssml:
+            yield Piece("say", text, rate=0.8 if slow else 1.0, language=voice.twilio_language, voice=voice.twilio_voice)
+            return
+        for i, sentence in enumerate(split_sentences(text)):  # a slower pace without SSML: pauses
+            if i:
+                yield Piece("pause", seconds=1.0)
+            yield Piece("say", sentence, language=voice.twilio_language, voice=voice.twilio_voice)
+
     def flush():
         if waiting:
-            say_text(parent, " ".join(waiting), library.language(answer.call.lang), slow)
+            yield from said(" ".join(waiting), library.language(answer.call.lang))
             waiting.clear()
 
     for piece in answer.said:
         lang = library.language(piece.lang)
         clip = audio.clip_for(piece.words, lang.voice.espeak_voice, slow)
         if clip:
-            flush()
-            parent.play(url_for("audio.clip", name=clip))
+            yield from flush()
+            yield Piece("play", piece.words, url=url_for("audio.clip", name=clip))
         elif piece.lang == answer.call.lang:
             waiting.append(piece.words)
         else:
-            flush()
-            say_text(parent, piece.words, lang, slow)
-    flush()
-
-
-def say_text(parent, text: str, lang, slow: bool) -> None:
-    voice = lang.voice
-    if not slow:
-        parent.say(text, voice=voice.twilio_voice, language=voice.twilio_language)
-    elif voice.supports_ssml:
-        parent.say(voice=voice.twilio_voice, language=voice.twilio_language).prosody(text, rate="80%")
-    else:
-        from .speech import split_sentences
-
-        for i, sentence in enumerate(split_sentences(text)):
-            if i:
-                parent.pause(length=1)
-            parent.say(sentence, voice=voice.twilio_voice, language=voice.twilio_language)
+            yield from flush()
+            yield from said(piece.words, lang)
+    yield from flush()

@@ -1,5 +1,9 @@
-"""A stand-in for Twilio placing a call: it posts, follows Gather actions and Redirects, and
-checks that every answer is valid TwiML that leads somewhere."""
+"""A stand-in for Twilio placing a call: it posts to the real webhooks, follows Gather actions and
+Redirects, and checks that every answer is valid TwiML that leads somewhere.
+
+What a step means (where the caller is, what the line listens for) is the engine's decision: the
+voice channel shows each rendered step (`line.runtime.SHOWN`), and `walk_every_key` follows those,
+not its own reading of the TwiML. The TwiML accessors below are for tests of what Twilio gets."""
 from __future__ import annotations
 
 from itertools import count
@@ -7,13 +11,20 @@ from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
 from conftest import NUMBER, TOKEN, twilio_signature
+from line.runtime import SHOWN
 from line.speech import misread
 
 LINE_NUMBER = "+15555550100"
 
 
 class Step:
-    def __init__(self, response):
+    def __init__(self, response, shown: list | None = None):
+        """`shown`: what the channel showed of its answer (None: the test did not look)."""
+        if shown is not None:
+            assert len(shown) == 1, "the channel encoded no step of the engine's (or more than one)"
+        # line.voice.Rendered: the engine's step as the channel renders it; .engine: the CallStep
+        self.rendered = shown[0] if shown else None
+        self.engine = self.rendered.step if shown else None
         assert response.status_code == 200, response.data
         assert response.mimetype == "text/xml"
         self.xml = response.data.decode()
@@ -81,7 +92,13 @@ class Caller:
     def post(self, url: str, **fields) -> Step:
         data = {"CallSid": self.call_sid, "From": self.number, "To": LINE_NUMBER, "Caller": self.number, **fields}
         headers = {"X-Twilio-Signature": twilio_signature(TOKEN, self.base + url, data)}
-        self.last = Step(self.client.post(url, data=data, headers=headers, base_url=self.base))
+        shown: list = []
+        token = SHOWN.set(shown)
+        try:
+            response = self.client.post(url, data=data, headers=headers, base_url=self.base)
+        finally:
+            SHOWN.reset(token)
+        self.last = Step(response, shown)
         return self.last
 
     def call(self) -> Step:
@@ -118,9 +135,8 @@ def walk_every_key(app, lang: str = "en", dial_status: str = "no-answer", check=
             step = c.press(key)
             if check:
                 check(place, key, step)
-            dial = step.root.find("Dial")
-            if dial is not None:
-                step = c.post(dial.get("action"), DialCallStatus=dial_status)
-            if step.gather is not None and step.state()["lang"] == lang:
-                queue.append(step.state()["at"])
+            if step.engine.transfer:
+                step = c.post(step.rendered.dial_action, DialCallStatus=dial_status)
+            if step.engine.listen and step.engine.call.lang == lang:
+                queue.append(step.engine.call.at)
     return seen

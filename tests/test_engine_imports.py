@@ -65,3 +65,10 @@ def test_the_check_sees_web_imports_and_follows_the_lines_own_modules(tmp_path):
     found = imports(sneaky, ["line", "engine"])
     assert {"werkzeug.exceptions", "flask", "line.runtime", "line.engine.texts"} <= found
     assert "flask" in {n.split(".")[0] for n in imports(LINE / "runtime.py")}  # runtime would be caught
+
+
+def test_the_simulator_and_the_preview_read_no_twiml():
+    """They show the engine's results (handed over by the channels), never the XML read back."""
+    for name in ("simulator.py", "preview.py", "cli.py"):
+        parsers = {m for m in imports(LINE / name) if m.split(".")[0] in {"xml", "lxml", "defusedxml"}}
+        assert not parsers, (name, parsers)

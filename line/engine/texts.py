@@ -39,6 +39,12 @@ class TextAnswer:
     changes: tuple = ()  # changes.py: to record, in order, before the answer goes out
 
 
+def failed(library: Library) -> TextAnswer:
+    """After a failure: sorry, and where help is (the referral office), in the default language."""
+    lang = library.language(None)
+    return TextAnswer((lang.sms["error"],), lang.code, "error", "failed")
+
+
 def answer(library: Library, texter: Texter, body: str, channel: str = "sms") -> TextAnswer:
     """The answer to `body` from `texter` on `channel` ("sms" or "whatsapp")."""
     said = judge(library, body)
@@ -60,8 +66,7 @@ def answer(library: Library, texter: Texter, body: str, channel: str = "sms") ->
 
     default = library.language(None)
     if not texter.known:
-        # Whether they opted out cannot be told: say nothing of the content, only where help is.
-        return TextAnswer((default.sms["error"],), default.code, "error", "failed")
+        return failed(library)  # whether they opted out cannot be told: only where help is
     words = normalize(body)  # once, for every language and both passes of the matcher
     lang = library.language(texter.language)
     meaning = understand(library, lang, words, "sms")
