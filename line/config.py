@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +21,29 @@ def _int(env: dict, name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _regions(raw: str) -> tuple[str, ...]:
+    """'US,CA' -> ('US', 'CA'): the regions "get this by text" may send to, each one phonenumbers knows."""
+    import phonenumbers
+
+    regions = tuple(dict.fromkeys(part.strip().upper() for part in raw.split(",") if part.strip()))
+    unknown = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+    if not regions or unknown:
+        raise ValueError(f"LINE_TEXT_REGIONS must be two-letter region codes like 'US,CA', not {raw!r}")
+    return regions
+
+
+def _api_url(raw: str | None) -> str | None:
+    """Where Twilio's REST API is, if not at Twilio: https, or http on this machine only (a test's
+    fake), so the account's credentials never cross a network in the clear."""
+    if raw is None:
+        return None
+    parsed = urlsplit(raw.strip())
+    local = parsed.hostname in ("127.0.0.1", "::1", "localhost")
+    if parsed.scheme not in ("https", "http") or not parsed.hostname or (parsed.scheme == "http" and not local):
+        raise ValueError("LINE_TWILIO_API_URL must be an https:// URL (http:// only on 127.0.0.1)")
+    return raw.strip().rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -39,6 +63,8 @@ class Settings:
     silence_limit: int = 12
     texts_per_call: int = 2
     texts_per_day: int = 3
+    text_regions: tuple[str, ...] = ("US", "CA")  # where "get this by text" may send (ISO region codes)
+    twilio_api_url: str | None = None  # Twilio's REST API elsewhere (an egress proxy, a test's fake)
     retention_days: int = 90
     log_level: str = "INFO"
     reload_seconds: float = 1.0
@@ -70,6 +96,8 @@ class Settings:
             silence_limit=_int(env, "LINE_SILENCE_LIMIT", 12),
             texts_per_call=_int(env, "LINE_TEXTS_PER_CALL", 2),
             texts_per_day=_int(env, "LINE_TEXTS_PER_DAY", 3),
+            text_regions=_regions(env.get("LINE_TEXT_REGIONS") or "US,CA"),
+            twilio_api_url=_api_url(env.get("LINE_TWILIO_API_URL") or None),
             retention_days=_int(env, "LINE_RETENTION_DAYS", 90),
             log_level=env.get("LINE_LOG_LEVEL", "INFO").upper(),
             reload_seconds=float(env.get("LINE_RELOAD_SECONDS") or 1.0),

@@ -34,11 +34,13 @@ OUTCOMES = [  # (outcome, what staff read), in the order shown
     ("transferred", "put through to the referral office"),
     ("transfer_failed", "transfer busy, unanswered or failed"),
     ("texted", "topic sent by text"),
+    ("text_refused", "text not sent: not allowed"),
     ("text_opted_out", "text not sent: number opted out"),
     ("text_limit", "text not sent: limit reached"),
     ("text_failed", "text not sent: failed"),
 ]
-TRANSFERS_AND_TEXTS = ["transferred", "transfer_failed", "texted", "text_opted_out", "text_limit", "text_failed"]
+TRANSFERS_AND_TEXTS = ["transferred", "transfer_failed", "texted", "text_refused", "text_opted_out", "text_limit",
+                       "text_failed"]
 EXIT_HOW = {
     "answered": "after hearing it",
     "menu": "at this menu",
@@ -47,6 +49,7 @@ EXIT_HOW = {
     "transferred": "put through",
     "transfer_failed": "transfer failed, heard the number",
     "texted": "after getting it by text",
+    "text_refused": "after a text not sent",
     "text_opted_out": "after a text not sent",
     "text_limit": "after a text not sent",
     "text_failed": "after a text not sent",

@@ -33,9 +33,12 @@ def url(endpoint: str, call: Call) -> str:
     return url_for(endpoint, **call.args())
 
 
-def caller_state(library: Library) -> tuple[Call, bool]:
-    """The call's state from the URL, and whether a text could be sent to this caller."""
-    return Call.from_args(library, request.args), runtime().texter.can_text(request.form.get("From", ""))
+def caller_state(library: Library) -> tuple[Call, bool, bool]:
+    """The call's state from the URL; whether the line may text this caller (offered after each
+    topic); whether texting is set up but this caller's number is refused (by region or kind)."""
+    texter, caller = runtime().texter, request.form.get("From", "")
+    texting = texter.can_text(caller)
+    return Call.from_args(library, request.args), texting, not texting and texter.answers(caller)
 
 
 def ask(event: Event):
@@ -43,13 +46,14 @@ def ask(event: Event):
     changes, send the text it asks for, and answer Twilio."""
     rt = runtime()
     library = rt.library()
-    call, texting = caller_state(library)
-    answer = calls.step(library, call, event, texting, rt.settings.silence_limit)
+    call, texting, refused = caller_state(library)
+    answer = calls.step(library, call, event, texting, rt.settings.silence_limit, refused)
     rt.apply(answer.changes)
     if answer.send_text is not None:
         form = request.form
         outcome = rt.texter.send(form.get("From", ""), form.get("To", ""), form.get("CallSid", ""), answer.send_text)
-        answer = calls.step(library, answer.call, Event("texted", outcome=outcome), texting, rt.settings.silence_limit)
+        answer = calls.step(library, answer.call, Event("texted", outcome=outcome), texting,
+                            rt.settings.silence_limit, refused)
         rt.apply(answer.changes)
     return encoded(library, answer)
 

@@ -14,6 +14,20 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
 TOKEN = "test-auth-token"
 NUMBER = "+15555550123"
+# A number the line may text (a United States one): 555-0100 to 555-0199 are kept for fiction in
+# every area code. NUMBER's area code 555 is no region's, so "get this by text" refuses it.
+MOBILE = "+12015550123"
+
+
+def fictional_numbers(region: str = "US"):
+    """Numbers of `region` the line may text and nobody has: 555-01xx in each of its area codes."""
+    import phonenumbers
+
+    for area in range(200, 1000):
+        first = phonenumbers.parse(f"+1{area}5550100")
+        if phonenumbers.is_valid_number(first) and phonenumbers.region_code_for_number(first) == region:
+            for line in range(100, 200):
+                yield f"+1{area}5550{line}"
 
 
 def twilio_signature(token: str, url: str, params) -> str:

@@ -117,6 +117,9 @@ TABLE = [
        topic_keys(True), [U("side-effects", recorded)])
       for outcome, said, recorded in [("sent", "text_sent", "texted"), ("opted_out", "text_opted_out", "text_opted_out"),
                                       ("limit", "text_limit", "text_limit"), ("failed", "text_failed", "text_failed")]],
+    # refused (the line's daily cap): the way forward is the referral number, never the reason
+    (Call("side-effects", "en", wrong=1), Event("texted", outcome="refused"), True, "listen", TOPIC,
+     [P("text_refused"), P("number")], topic_keys(True), [U("side-effects", "text_refused")]),
     # -- a failure: the number, back to the main menu once; a second one in a row says goodbye
     (TOPIC, Event("failed"), False, "retry", TOPIC, [P("error"), P("number")], "", []),
     (Call("main", "en", errors=1), Event("failed"), False, "hang_up", Call("main", "en", errors=1),
@@ -169,6 +172,18 @@ def test_the_transfer_dials_the_referral_office_and_text_me_sends_the_topic():
     assert step(LIB, TOPIC, Event("choose", digits="0")).transfer == e164(LIB.referral_phone) == "+18668204505"
     body = step(LIB, TOPIC, Event("choose", digits="7"), texting=True).send_text
     assert body == fill(EN.sms["from_call"], topic=EN.topics["side-effects"].body, citation=EN.topics["side-effects"].citation)
+
+
+@pytest.mark.parametrize("call, event", [(TOPIC, Event("choose", digits="7")), (TOPIC, Event("choose", speech="text me")),
+                                         (MAIN, Event("choose", digits="7")), (NUM, Event("choose", digits="7"))])
+def test_a_caller_the_line_may_not_text_hears_so_kindly_wherever_they_ask(call, event):
+    """Texting is set up, but the caller's number is not one the line texts (another region, a
+    premium-rate line ...): not offered, and asking gets the refusal and the referral number."""
+    assert "7" not in "".join(k.key for k in step(LIB, TOPIC, Event("menu"), False, LIMIT, text_refused=True).keys)
+    result = step(LIB, call, event, False, LIMIT, text_refused=True)
+    assert result.send_text is None and result.listen and result.call.at == call.at
+    assert [s.words for s in result.said[:2]] == [P("text_refused"), P("number")]
+    assert list(result.changes) == [U(call.at, "text_refused")]
 
 
 def test_a_failure_goes_back_to_the_main_menu_counting_it():

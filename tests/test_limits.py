@@ -20,7 +20,7 @@ import pytest
 import redis
 import responses
 
-from conftest import NUMBER, TOKEN, Twilio, make_settings, replies, twilio_signature
+from conftest import MOBILE, NUMBER, TOKEN, Twilio, make_settings, replies, twilio_signature
 from line import create_app
 from line.content import load_library
 from line.simulator import Simulator
@@ -30,6 +30,7 @@ LIB = load_library("content")
 EN, ES = LIB.language("en"), LIB.language("es")
 SIDE = EN.topics["side-effects"].text
 OTHER = "+15555550199"
+OTHER_MOBILE = "+12015550199"  # one the line may text
 REDIS_URL = "redis://127.0.0.1:6379"
 UNREACHABLE = "redis://127.0.0.1:1"
 SID = "AC" + "7" * 32
@@ -217,7 +218,7 @@ def test_text_me_is_limited_per_number_per_hour(tmp_path):
                       texts_per_call=100, texts_per_day=100)  # so the rate limit is what stops it
     with responses.RequestsMock() as twilio_api:
         twilio_api.add(responses.POST, MESSAGES_URL, status=201, json={"sid": "SM123", "status": "queued"})
-        caller = Caller(app)
+        caller = Caller(app, number=MOBILE)
         caller.call()
         caller.say("side effects")
         assert "We sent" in caller.press("7").said
@@ -225,12 +226,12 @@ def test_text_me_is_limited_per_number_per_hour(tmp_path):
         limited = caller.press("7")
         assert "already sent texts" in limited.said  # the text_limit prompt; the call goes on
         assert limited.gather is not None
-        second_call = Caller(app, call_sid="CA0002")
+        second_call = Caller(app, number=MOBILE, call_sid="CA0002")
         second_call.call()
         second_call.say("trials")
         assert "already sent texts" in second_call.press("7").said
         assert len(twilio_api.calls) == 2
-        other = Caller(app, number=OTHER, call_sid="CA0003")
+        other = Caller(app, number=OTHER_MOBILE, call_sid="CA0003")
         other.call()
         other.say("trials")
         assert "We sent" in other.press("7").said
@@ -243,7 +244,7 @@ def test_text_me_tries_twilio_refuses_count_too(tmp_path):
     with responses.RequestsMock() as twilio_api:
         twilio_api.add(responses.POST, MESSAGES_URL, status=400,
                        json={"code": 21610, "message": "unsubscribed", "status": 400})
-        caller = Caller(app)
+        caller = Caller(app, number=MOBILE)
         caller.call()
         caller.say("side effects")
         for _ in range(3):
@@ -322,7 +323,7 @@ def test_two_apps_on_redis_share_one_count(tmp_path, redis_prefix):
         twilio_api.add(responses.POST, MESSAGES_URL, status=201, json={"sid": "SM123", "status": "queued"})
         said = []
         for app in apps:
-            caller = Caller(app)
+            caller = Caller(app, number=MOBILE)
             caller.call()
             caller.say("side effects")
             said.append(caller.press("7").said)
@@ -361,7 +362,7 @@ def test_with_redis_unreachable_the_line_keeps_answering_and_limits_in_memory(tm
     assert any("storage unreachable" in r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
     with responses.RequestsMock() as twilio_api:
         twilio_api.add(responses.POST, MESSAGES_URL, status=201, json={"sid": "SM123", "status": "queued"})
-        caller = Caller(app, number=OTHER)
+        caller = Caller(app, number=OTHER_MOBILE)
         assert caller.call().gather is not None
         caller.say("side effects")
         assert "We sent" in caller.press("7").said

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 import responses
 
-from conftest import CONTENT, NUMBER, make_settings
+from conftest import CONTENT, MOBILE, NUMBER, make_settings
 from line import create_app
 from line.content import load_library
 from line.simulator import PreviewError, Session, Simulator
@@ -241,7 +241,7 @@ def test_previews_never_offer_or_send_texts(tmp_path):
     assert len(responses.calls) == 0
     assert events(app) == []
 
-    caller = Caller(app)  # a real caller on the same line is offered texts: the difference is the preview
+    caller = Caller(app, number=MOBILE)  # a real caller on the same line is offered texts: the difference is the preview
     caller.call()
     assert "by text" in caller.say("side effects").said
 

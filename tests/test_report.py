@@ -115,6 +115,7 @@ Transfers and text-me requests
   put through to the referral office       1
   transfer busy, unanswered or failed      0
   topic sent by text                       1
+  text not sent: not allowed               0
   text not sent: number opted out          0
   text not sent: limit reached             0
   text not sent: failed                    0

@@ -4,7 +4,7 @@ import re
 import pytest
 import responses
 
-from conftest import NUMBER, make_settings
+from conftest import MOBILE, NUMBER, make_settings
 from line import create_app
 from line.content import load_library
 from phone import LINE_NUMBER, Caller, walk_every_key
@@ -235,7 +235,7 @@ def _ok(request):
 @responses.activate
 def test_text_me_sends_the_topic_to_the_caller_only(texting_app):
     responses.add_callback(responses.POST, MESSAGES_URL, callback=_ok)
-    c = Caller(texting_app)
+    c = Caller(texting_app, number=MOBILE)
     c.call()
     c.press("2")
     step = c.press("3")
@@ -245,7 +245,7 @@ def test_text_me_sends_the_topic_to_the_caller_only(texting_app):
     assert len(responses.calls) == 1
     from urllib.parse import parse_qs
     sent = parse_qs(responses.calls[0].request.body)
-    assert sent["To"] == [NUMBER]
+    assert sent["To"] == [MOBILE]
     assert sent["From"] == [LINE_NUMBER]
     body = sent["Body"][0]
     assert body.startswith(EN.topics["side-effects"].body)
@@ -256,7 +256,7 @@ def test_text_me_sends_the_topic_to_the_caller_only(texting_app):
 @responses.activate
 def test_text_me_by_voice(texting_app):
     responses.add_callback(responses.POST, MESSAGES_URL, callback=_ok)
-    c = Caller(texting_app)
+    c = Caller(texting_app, number=MOBILE)
     c.call()
     c.say("clinical trials")
     assert "We sent a text message" in c.say("text me").said
@@ -266,18 +266,18 @@ def test_text_me_by_voice(texting_app):
 @responses.activate
 def test_text_me_is_limited_per_call_and_per_day(texting_app):
     responses.add_callback(responses.POST, MESSAGES_URL, callback=_ok)
-    c = Caller(texting_app)
+    c = Caller(texting_app, number=MOBILE)
     c.call()
     c.say("side effects")
     assert "We sent" in c.press("7").said
     assert "We sent" in c.press("7").said
     assert "already sent texts" in c.press("7").said
     assert len(responses.calls) == 2
-    second_call = Caller(texting_app, call_sid="CA0002")
+    second_call = Caller(texting_app, number=MOBILE, call_sid="CA0002")
     second_call.call()
     second_call.say("trials")
     assert "We sent" in second_call.press("7").said
-    third_call = Caller(texting_app, call_sid="CA0003")
+    third_call = Caller(texting_app, number=MOBILE, call_sid="CA0003")
     third_call.call()
     third_call.say("trials")
     assert "already sent texts" in third_call.press("7").said
@@ -287,8 +287,8 @@ def test_text_me_is_limited_per_call_and_per_day(texting_app):
 @responses.activate
 def test_text_me_never_texts_a_number_that_opted_out(texting_app):
     from conftest import Twilio
-    Twilio(texting_app).text("STOP")
-    c = Caller(texting_app)
+    Twilio(texting_app).text("STOP", number=MOBILE)
+    c = Caller(texting_app, number=MOBILE)
     c.call()
     c.say("side effects")
     step = c.press("7")
@@ -299,7 +299,7 @@ def test_text_me_never_texts_a_number_that_opted_out(texting_app):
 @responses.activate
 def test_text_me_says_so_when_twilio_refuses(texting_app):
     responses.add(responses.POST, MESSAGES_URL, status=400, json={"code": 21610, "message": "unsubscribed", "status": 400})
-    c = Caller(texting_app)
+    c = Caller(texting_app, number=MOBILE)
     c.call()
     c.say("side effects")
     assert "could not send the text" in c.press("7").said
@@ -322,9 +322,9 @@ def test_each_caller_hears_whether_texting_is_offered_to_them_though_answers_are
         c.call()
         return c.say("side effects").said
 
-    assert "by text" in topic_heard_by("+15555550123")
+    assert "by text" in topic_heard_by("+12015550123")
     assert "by text" not in topic_heard_by("+266696687")
-    assert "by text" in topic_heard_by("+15555550124")
+    assert "by text" in topic_heard_by("+12015550124")
     assert "by text" not in topic_heard_by("anonymous")
 
 
@@ -334,7 +334,7 @@ def test_text_me_is_not_offered_without_credentials(caller):
 
 
 def test_text_me_on_a_menu_says_to_choose_a_topic_first(texting_app):
-    c = Caller(texting_app)
+    c = Caller(texting_app, number=MOBILE)
     c.call()
     step = c.press("7")
     assert step.said.startswith("To get a text, first choose a topic.")

@@ -38,7 +38,7 @@ VOICE_PROMPTS = {
     "submenu_intro": {"label"}, "silence": set(), "more_time": set(),
     "wrong_key": {"key"}, "not_understood": set(), "offer_referral": {"key"},
     "transfer": set(), "transfer_failed": set(), "number": set(), "number_again": {"key"},
-    "goodbye": set(), "slower_on": set(), "text_sent": set(), "text_opted_out": set(),
+    "goodbye": set(), "slower_on": set(), "text_sent": set(), "text_refused": set(), "text_opted_out": set(),
     "text_limit": set(), "text_failed": set(), "text_no_topic": set(), "error": set(),
     "language_switch": {"key"},
 }

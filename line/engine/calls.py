@@ -24,7 +24,8 @@ from .understand import understand
 
 NUMBER = "_number"  # the place where the referral number is read out
 MAX_COUNT_DIGITS = 6
-TEXT_OUTCOMES = {"sent": "text_sent", "opted_out": "text_opted_out", "limit": "text_limit", "failed": "text_failed"}
+TEXT_OUTCOMES = {"sent": "text_sent", "refused": "text_refused", "opted_out": "text_opted_out", "limit": "text_limit",
+                 "failed": "text_failed"}
 CONNECTED = ("completed", "answered")  # a transfer that ended after a conversation
 
 
@@ -74,7 +75,7 @@ class Event:
     digits: str = ""  # for "choose": the keys pressed (the first counts)
     speech: str = ""  # for "choose": what the caller said
     status: str = ""  # for "dialed": Twilio's DialCallStatus
-    outcome: str = ""  # for "texted": "sent", "opted_out", "limit" or "failed"
+    outcome: str = ""  # for "texted": "sent", "refused", "opted_out", "limit" or "failed"
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,8 @@ def phrases(library: Library) -> set[tuple[str, str]]:
         p = lang.voice_prompts
         pieces = [p[name] for name in ("greeting", "speech_hint", "silence", "more_time", "not_understood",
                                        "transfer", "transfer_failed", "number", "goodbye", "slower_on",
-                                       "text_sent", "text_opted_out", "text_limit", "text_failed",
-                                       "text_no_topic", "error")]
+                                       "text_sent", "text_refused", "text_opted_out", "text_limit",
+                                       "text_failed", "text_no_topic", "error")]
         pieces += [key_line(lang, library.keys, name) for name in SPOKEN_COMMANDS]
         pieces.append(fill(p["language_switch"], key=lang.spoken.key(library.keys["language"])))
         pieces.append(fill(p["number_again"], key=lang.spoken.key(library.keys["repeat"])))
@@ -172,8 +173,9 @@ def spoken_key(lang: Language, speech: str) -> str | None:
 class _Words:
     """The words of one answer, in the call's language, at its pace."""
 
-    def __init__(self, library: Library, call: Call, texting: bool):
+    def __init__(self, library: Library, call: Call, texting: bool, text_refused: bool = False):
         self.library = library
+        self.text_refused = text_refused
         self.call = call
         self.lang = library.language(call.lang)
         self.p = self.lang.voice_prompts
@@ -268,10 +270,13 @@ class _Words:
 
 
 # -- the steps ---------------------------------------------------------------------------------
-def step(library: Library, call: Call, event: Event, texting: bool = False, silence_limit: int = 12) -> CallStep:
+def step(library: Library, call: Call, event: Event, texting: bool = False, silence_limit: int = 12,
+         text_refused: bool = False) -> CallStep:
     """The answer to `event` for a caller at `call`. `texting`: whether a text can be sent to this
-    caller (credentials, and a number a text can reach); `silence_limit`: silences before goodbye."""
-    w = _Words(library, call, texting)
+    caller (credentials, and a number the line may text: offered after each topic); `text_refused`:
+    texting is set up but this caller's number is not one the line texts (asking for a text gets
+    a kind refusal and the referral number); `silence_limit`: silences before goodbye."""
+    w = _Words(library, call, texting, text_refused)
     kind = event.kind
     if kind == "call":
         return w.go("main", before=[w.p["greeting"]], changes=[w.usage("call", "answered")])
@@ -287,8 +292,7 @@ def step(library: Library, call: Call, event: Event, texting: bool = False, sile
         return w.go(NUMBER, before=[w.p["transfer_failed"]], changes=[w.usage("referral", "transfer_failed")])
     if kind == "texted":
         outcome = event.outcome if event.outcome in TEXT_OUTCOMES else "failed"
-        usage = w.usage(call.at, "texted" if outcome == "sent" else f"text_{outcome}")
-        return w.listen(replace(call, silences=0, wrong=0), [w.p[TEXT_OUTCOMES[outcome]], *w.options(call.at)], [usage])
+        return _texted(w, outcome, replace(call, silences=0, wrong=0))
     if kind == "failed":
         if call.errors >= 1:
             return w.goodbye([w.p["error"], w.p["number"]])
@@ -350,12 +354,22 @@ def _choose(w: _Words, digits: str, speech: str) -> CallStep:
     if action == "slower":
         slower = _Words(library, replace(call, slow=True), w.texting)
         return slower.go(call.at, before=[w.p["slower_on"]], changes=[w.usage("slower", "answered")])
+    if action == "text_me" and w.text_refused:  # wherever the caller is: no topic to choose first
+        return _texted(w, "refused", replace(call, silences=0, wrong=0))
     if action == "text_me" and w.texting:
         if call.at in lang.topics:
             topic = lang.topics[call.at]
             return CallStep(call=call, send_text=fill(lang.sms["from_call"], topic=topic.body, citation=topic.citation))
         return w.listen(replace(call, silences=0), [w.p["text_no_topic"], *w.options(call.at)])
     return _wrong(w, key, unmatched)
+
+
+def _texted(w: _Words, outcome: str, call: Call) -> CallStep:
+    """What came of a text: said, with the options again. Refused (a number the line does not
+    text, or the line's daily cap): the referral number as the way forward, never why."""
+    said = [w.p[TEXT_OUTCOMES[outcome]]] + ([w.p["number"]] if outcome == "refused" else [])
+    usage = w.usage(call.at, "texted" if outcome == "sent" else f"text_{outcome}")
+    return w.listen(call, [*said, *w.options(call.at)], [usage])
 
 
 def _switch_language(w: _Words, lang: Language) -> CallStep:
