@@ -15,8 +15,9 @@ its limit); `redis://host:6379` shares the counts between every worker on every 
 
 The key is never the number: it is a keyed hash (HMAC-SHA256 with the line's secret) of "From",
 or of the remote address for the rare request without one, so neither the storage nor a log holds
-a number. STOP, START, HELP and every other compliance word (Twilio's and each language's) are
-never limited, nor counted: an opt-out is always recorded. Staff previews are never limited.
+a number. STOP, START, HELP and every other compliance word (Twilio's and each language's), and
+an opt-out in plain words ("stop texting me"), are never limited, nor counted: an opt-out is
+always recorded. Staff previews are never limited.
 
 A limited request still gets valid TwiML with status 200, never a 429 (Twilio would count it as
 an error and call the fallback URL): a text gets an empty <Response/> (no reply, so a flood costs
@@ -221,6 +222,14 @@ class Limits:
             self._words = (library, words)
         return words
 
+    def asks_to_stop(self, body: str) -> bool:
+        """An opt-out in plain words ("stop texting me") is recorded whatever the limits."""
+        try:
+            return bool(runtime().library().asks_to_stop(body))
+        except Exception:  # no content: the keywords above still hold
+            log.exception("no content for the plain opt-out words")
+            return False
+
     # -- numbers over a limit ----------------------------------------------------------------------
     def blocked(self, channel: str, key: str) -> bool:
         until = self._blocked.get((channel, key))
@@ -253,7 +262,8 @@ class Limits:
             return None
         form = request.form
         if channel == "sms":
-            if compliance_word(form.get("Body", "")) in self.compliance_words():
+            body = form.get("Body", "")
+            if compliance_word(body) in self.compliance_words() or self.asks_to_stop(body):
                 return None  # an opt-out is always recorded, help always given
             answer = self.sms_answer
         else:

@@ -40,10 +40,20 @@ TABLE = [
     (NEW, "stop!", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),
     (NEW, "  Unsubscribe ", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),
     (OUT, "STOP", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),
+    (OUT_ES, "ALTO", "sms", [], "es", "stop", "opted_out", [OptOut(True)]),  # confirmed once, the first time
+    # -- opt-out in plain words: the line confirms it (Twilio does not), once
+    (NEW, "stop texting me", "sms", ["en.sms:opted_out"], "en", "stop", "opted_out", [OptOut(True)]),
+    (NEW, "ya no me manden mensajes", "sms", ["es.sms:opted_out"], "es", "stop", "opted_out", [OptOut(True)]),
+    (OUT, "please stop", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),
+    (UNKNOWN, "no more texts", "sms", ["en.sms:opted_out"], "en", "stop", "opted_out", [OptOut(True)]),
+    (NEW, "unsubscribe me", "whatsapp", ["en.sms:opted_out"], "en", "stop", "opted_out", [OptOut(True)]),
     (NEW, "CANCELAR", "sms", ["es.sms:opted_out"], "es", "stop", "opted_out", [OptOut(True)]),  # not Twilio's word
     (UNKNOWN, "STOP", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),  # the store could not say: still honoured
     (NEW, "STOP", "whatsapp", ["en.sms:opted_out"], "en", "stop", "opted_out", [OptOut(True)]),  # nobody else confirms
-    (NEW, "START", "sms", ["en.sms:opted_in"], "en", "start", "opted_in", [OptOut(False)]),
+    (NEW, "START", "sms", ["en.menu:main"], "en", "main", "answered", []),  # never opted out: not a welcome back
+    (NEW, "yes", "sms", ["en.menu:main"], "en", "main", "answered", []),
+    (CHOSE_ES, "INICIO", "sms", ["es.menu:main"], "es", "main", "answered", []),
+    (UNKNOWN, "START", "sms", ["en.sms:opted_in"], "en", "start", "opted_in", [OptOut(False)]),  # could not say: as asked
     (OUT, "yes", "sms", ["en.sms:opted_in"], "en", "start", "opted_in", [OptOut(False)]),
     (OUT_ES, "INICIO", "sms", ["es.sms:opted_in"], "es", "start", "opted_in", [OptOut(False)]),
     (NEW, "HELP", "sms", ["en.sms:help"], "en", "help", "answered", []),
@@ -95,6 +105,9 @@ def test_texts(texter, body, channel, replies, lang, step, outcome, changes):
     ("comenzar", "opt_in", ("es",), False),
     ("HELP", "help", ("en",), False),
     ("stop the side effects", None, None, None),
+    ("stop texting me", "opt_out", ("en",), False),  # plain words: the line confirms them
+    ("no quiero recibir más mensajes", "opt_out", ("es",), False),
+    ("should I stop my treatment", None, None, None),
     ("", None, None, None),
     ("!!!", None, None, None),
 ])

@@ -17,6 +17,8 @@ from types import MappingProxyType
 from typing import Mapping
 
 from ..match import Matcher, Target, normalize
+from ..optout import FIELDS as OPT_OUT_FIELDS, OptOutWords
+from ..optout import problems as optout_problems
 from ..readability import FORMULAS
 from ..speech import MAX_SPOKEN_SECONDS, WORDS_PER_MINUTE, Spoken, misread, spoken_seconds
 from .model import (ALPHABETS, FACTS, KEYWORD, MAX_HINTS, MAX_MENU_OPTIONS, PLACEHOLDER, SMS_PROMPTS,
@@ -139,6 +141,7 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
         sms_alphabet=settings.alphabet,
         plain=settings.plain,
         prompts_written=prompts_written,
+        opt_out_phrases=read_opt_out(reader, settings),
     )
     # The longest "not understood" reply must still fit.
     longest = max(keywords.values(), key=len)
@@ -149,6 +152,19 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
         if word.upper() not in language.opt_out_words:
             reader.error(label, lines.at("sms_words", "confirmed_by_twilio"), f"'{word}' is not an opt-out word")
     return language if len(reader.problems) == before else None
+
+
+def read_opt_out(reader: Reader, settings: Settings) -> OptOutWords:
+    """opt-out.yaml: the plain words for "stop texting me" (a language without it has only sms_words)."""
+    path = settings.folder / "opt-out.yaml"
+    if not path.is_file():
+        return OptOutWords()
+    data, lines, label = reader.read(path)
+    fields = reader.fields(data, lines, label, (), {}, {name: "list" for name in OPT_OUT_FIELDS})
+    words = OptOutWords.build(**fields)
+    for name, problem in optout_problems(words):
+        reader.error(label, lines.at(name), problem)
+    return words
 
 
 def read_settings(reader: Reader, folder: Path, shared: Shared) -> Settings | None:

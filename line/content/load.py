@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..match import normalize
+from ..optout import asks_to_stop
 from . import checks
 from .language import Shared, load_language
 from .model import MAX_MENU_OPTIONS, PHONE_KEYS, RESERVED_KEYS, Language, Library, Source
@@ -131,7 +132,8 @@ def _phone_keys(reader: Reader, raw: dict, lines: Lines, label: str) -> dict[str
 
 
 def _check_shadowing(reader: Reader, languages: dict[str, Language]) -> None:
-    """No keyword may hide a compliance word: Twilio acts on those in every language."""
+    """No keyword may hide a compliance word (Twilio acts on those in every language), nor be taken
+    as a request to stop the texts in plain words (opt-out.yaml)."""
     words = {}
     for lang in languages.values():
         for w in lang.opt_out_words | lang.opt_in_words | lang.help_words | lang.language_words:
@@ -139,6 +141,10 @@ def _check_shadowing(reader: Reader, languages: dict[str, Language]) -> None:
     for lang in languages.values():
         for item in [*lang.topics.values(), *lang.menus.values()]:
             for phrase in ([item.keyword] if item.keyword else []) + list(item.synonyms):
+                line = reader.phrase_lines.get((item.file, normalize(phrase)), 0)
+                stops = [other.code for other in languages.values() if asks_to_stop(other.opt_out_phrases, phrase)]
                 if normalize(phrase) in words:
-                    line = reader.phrase_lines.get((item.file, normalize(phrase)), 0)
                     reader.error(item.file, line, f"'{phrase}' is the text word {words[normalize(phrase)]} (an opt-out, opt-in, help or language word); choose another")
+                elif stops:
+                    reader.error(item.file, line, f"'{phrase}' would be taken as a request to stop texts "
+                                 f"(content/{stops[0]}/opt-out.yaml); choose other words")

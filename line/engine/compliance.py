@@ -1,7 +1,11 @@
 """Opt-out, opt-in and help: the one place where a message is judged to be one of them.
 
-Twilio's keyword rules: the whole message is one word, any case; stray punctuation around it
-("stop!") is ignored. Each language lists its own words (content/<lang>/language.yaml).
+First Twilio's keyword rules: the whole message is one word, any case; stray punctuation around
+it ("stop!") is ignored. Each language lists its own words (content/<lang>/language.yaml). Then
+opt-out in plain words ("stop texting me", "ya no me manden mensajes"), judged on the whole
+message (line/optout.py, with the words of content/<lang>/opt-out.yaml): the law asks that any
+reasonable way of saying it is honoured, and never a question about care ("should I stop my
+treatment"). Both run before anything else is made of a message.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ def compliance_word(body: str) -> str:
 class Compliance:
     kind: str  # "opt_out", "opt_in" or "help"
     languages: tuple[str, ...]  # the languages whose word it is, in the library's order
-    confirmed_by_twilio: bool = False  # on SMS, Twilio itself confirms this opt-out word
+    confirmed_by_twilio: bool = False  # on SMS, Twilio itself confirms this opt-out word (never plain words)
 
 
 def judge(library: Library, body: str) -> Compliance | None:
@@ -36,4 +40,5 @@ def judge(library: Library, body: str) -> Compliance | None:
         if owners:
             confirmed = kind == "opt_out" and any(word in lang.confirmed_by_twilio for lang in library.languages.values())
             return Compliance(kind, owners, confirmed)
-    return None
+    owners = library.asks_to_stop(body)
+    return Compliance("opt_out", owners) if owners else None

@@ -1,6 +1,7 @@
 """A text message (SMS, or WhatsApp through the same webhook) -> the line's answer.
 
-In order: compliance words (opt-out, opt-in, help) first, whatever else the texter's state;
+In order: compliance words (opt-out, opt-in, help; opt-out in plain words too) first, whatever
+else the texter's state;
 then what the words mean (understand.py): a language's name, a topic, a menu; an opted-out
 texter hears nothing more; words nobody understood get the menu and, if one is close, a keyword.
 """
@@ -57,10 +58,14 @@ def answer(library: Library, texter: Texter, body: str, channel: str = "sms") ->
                               (*changes, Usage(channel, lang.code, step, outcome)))
 
         if said.kind == "opt_out":
-            # Twilio confirms its own opt-out words on SMS; on WhatsApp nobody else will.
-            confirm = channel != "sms" or not said.confirmed_by_twilio
+            # One confirmation, once: Twilio sends it for its own words on SMS; the line sends it for
+            # every other way of saying it, and on WhatsApp, unless the texter had already opted out.
+            confirm = (channel != "sms" or not said.confirmed_by_twilio) and not texter.opted_out
             return done("stop", "opted_out", lang.sms["opted_out"] if confirm else None, OptOut(True))
         if said.kind == "opt_in":
+            if texter.known and not texter.opted_out:
+                # Nothing to come back from (on SMS Twilio answers START, YES and UNSTOP itself): the topics.
+                return done("main", "answered", lang.menus["main"].text)
             return done("start", "opted_in", lang.sms["opted_in"], OptOut(False))
         return done("help", "answered", lang.sms["help"])
 
