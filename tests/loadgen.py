@@ -269,13 +269,16 @@ class Fault:
 class Words:
     """What the load sends, and what the line answers each body with no fault: `answers` for a
     number that is opted in (an opted-out one gets an empty <Response/>, except for `always`),
-    `confirm` for a STOP or START word the line recorded."""
+    `confirm` for a STOP or START word the line recorded, `again` for one that changed nothing."""
     questions: list[tuple[str, float]]  # body, weight
     stop: list[str]
     start: list[str]
-    confirm: dict[str, list[str]]  # the line's reply to each STOP/START word when it is recorded
+    confirm: dict[str, list[str]]  # the line's reply to each STOP/START word when it changes the state
     answers: dict[str, list[str]]  # the reply to each question for a number that is opted in
     always: set[str] = field(default_factory=set)  # answered even when opted out (HELP)
+    # ... and to a STOP/START word when the number was already so (a second ALTO is not confirmed
+    # again; START from a number that never opted out gets the menu); missing: the same as `confirm`
+    again: dict[str, list[str]] = field(default_factory=dict)
     error_text: str = ""
     opt_weight: float = 0.25
 
@@ -357,12 +360,16 @@ class Load:
 
     def _opt(self, session, thread: int, number: str, body: str, give_up: float) -> None:
         value = body in self.words.stop
+        confirm = self.words.confirm[body]
+        again = self.words.again.get(body, confirm)
+        expected = [confirm if self.model[number] != value else again]
         while True:
             sent, replies = self._post(session, thread, number, body)
             self._record(sent)
-            if replies == self.words.confirm[body]:
+            if replies in expected:
                 self.model[number] = value
                 return
+            expected = [confirm, again]  # sent again: the first may have been recorded unanswered
             if replies is not None and replies != [self.words.error_text]:
                 sent.outcome, sent.detail = "wrong", f"{body!r} got {replies!r}"
                 self.model[number] = None  # unknown from here on

@@ -82,11 +82,18 @@ def words_for(content, tmp) -> Words:
     twilio = Twilio(create_app(make_settings(tmp, content_dir=content)))
     fresh = iter(f"+1555799{i:04d}" for i in range(10_000))
     answers = {body: twilio.text(body, next(fresh)) for body, _ in QUESTIONS}
-    confirm = {word: twilio.text(word, next(fresh)) for word in STOP + START}
+    def reply(word: str, opted_out: bool) -> list[str]:
+        number = next(fresh)
+        if opted_out:
+            twilio.text("STOP", number)
+        return twilio.text(word, number)
+
+    confirm = {word: reply(word, opted_out=word in START) for word in STOP + START}  # the word changes the state
+    again = {word: reply(word, opted_out=word in STOP) for word in STOP + START}  # the number was already so
     assert all(a for a in answers.values()) and all(confirm[w] == [] for w in ("STOP", "stop", "CANCEL"))
     error = load_library(content).language("en").sms["error"]
     assert "1-866-820-4505" in error and "something went wrong" in error
-    return Words(questions=QUESTIONS, stop=STOP, start=START, confirm=confirm, answers=answers,
+    return Words(questions=QUESTIONS, stop=STOP, start=START, confirm=confirm, again=again, answers=answers,
                  always={"HELP"}, error_text=error)
 
 

@@ -333,6 +333,15 @@ def compliance_word(body: str) -> str:
     return re.sub(r"^[\W_]+|[\W_]+$", "", body).upper()
 
 
+def opt_kind(body: str) -> str | None:
+    """"opt_out", "opt_in", "help" or None: the keyword rule, then opt-out in plain words (opt-out.yaml)."""
+    word = compliance_word(body)
+    for kind, words in (("opt_out", OPT_OUT), ("opt_in", OPT_IN), ("help", HELP)):
+        if word in words:
+            return kind
+    return "opt_out" if LIB.asks_to_stop(body) else None
+
+
 def dressed(word: str) -> st.SearchStrategy[str]:
     """A compliance word as people type it: any case, spaces and punctuation around it."""
     return st.builds(lambda case, before, after: before + "".join(
@@ -342,7 +351,8 @@ def dressed(word: str) -> st.SearchStrategy[str]:
 
 
 OTHER_WORDS = ["side effects", "MENU", "hola", "trials", "ESPANOL", "ENGLISH", "start over", "stop it please",
-               "qqqq", "", "alto ahí", "INFORMATION", "yes please"]
+               "qqqq", "", "alto ahí", "INFORMATION", "yes please", "stop texting me", "should I stop my treatment",
+               "ya no me manden mensajes", "¿puedo parar el tratamiento?"]
 other = st.one_of(st.sampled_from(OTHER_WORDS),
                   st.text(st.characters(whitelist_categories=("Ll", "Lu", "Nd", "Zs")), max_size=20)
                   .filter(lambda t: compliance_word(t) not in COMPLIANCE))
@@ -357,21 +367,28 @@ texts = st.one_of(
 @given(conversation=st.lists(texts, min_size=1, max_size=12))
 def test_the_opt_out_is_never_lost(line_app, conversation):
     """After each text, whether the line answered agrees with a model: opted out after an opt-out
-    word until an opt-in word; help always answered; Twilio confirms its own opt-out words, the
-    line confirms the others itself."""
+    (a word, or plain words) until an opt-in word; help always answered; Twilio confirms its own
+    opt-out words, the line confirms the others itself, once; an opt-in word from a number that
+    had not opted out gets the menu."""
     number = next_number()
     opted_out = False
     for body in conversation:
         sent = check_sms_answer(signed_post(line_app, "/sms", {"Body": body, "From": number, "To": LINE_NUMBER}))
         word = compliance_word(body)
-        if word in OPT_OUT:
+        kind = opt_kind(body)
+        if kind == "opt_out":
+            if opted_out or word in CONFIRMED_BY_TWILIO:
+                assert sent == [], (body, sent)
+            elif word in OPT_OUT:
+                assert sent == [owner(word).sms["opted_out"]], (body, sent)
+            else:  # plain words: confirmed in the texter's language or the words'
+                assert sent in [[lang.sms["opted_out"]] for lang in LIB.languages.values()], (body, sent)
             opted_out = True
-            expected = [] if word in CONFIRMED_BY_TWILIO else [owner(word).sms["opted_out"]]
-            assert sent == expected, (body, sent)
-        elif word in OPT_IN:
+        elif kind == "opt_in":
+            expected = owner(word).sms["opted_in"] if opted_out else owner(word).menus["main"].text
             opted_out = False
-            assert sent == [owner(word).sms["opted_in"]], (body, sent)
-        elif word in HELP:
+            assert sent == [expected], (body, sent)
+        elif kind == "help":
             assert sent == [owner(word).sms["help"]], (body, sent)
         else:
             assert bool(sent) == (not opted_out), (body, opted_out, sent)
@@ -387,8 +404,8 @@ def test_a_flood_from_one_number_gets_valid_twiml_and_never_loses_an_opt_out(lim
     opted_out = False
     for body in flood:
         check_sms_answer(signed_post(limited_app, "/sms", {"Body": body, "From": number, "To": LINE_NUMBER}))
-        word = compliance_word(body)
-        opted_out = True if word in OPT_OUT else False if word in OPT_IN else opted_out
+        kind = opt_kind(body)
+        opted_out = True if kind == "opt_out" else False if kind == "opt_in" else opted_out
         assert store.state_of(number)[0] == opted_out, (body, opted_out)
 
 
@@ -439,8 +456,8 @@ def test_a_number_that_texted_an_opt_out_never_gets_a_text_from_a_call(texting_a
     opted_out = False
     for body in conversation:
         check_sms_answer(signed_post(texting_app, "/sms", {"Body": body, "From": number, "To": LINE_NUMBER}))
-        word = compliance_word(body)
-        opted_out = True if word in OPT_OUT else False if word in OPT_IN else opted_out
+        kind = opt_kind(body)
+        opted_out = True if kind == "opt_out" else False if kind == "opt_in" else opted_out
     with responses.RequestsMock(assert_all_requests_are_fired=False) as twilio_api:
         twilio_api.add(responses.POST, MESSAGES_URL, status=201, json={"sid": "SM" + "0" * 32, "status": "queued"})
         caller = Caller(texting_app, number=number)
