@@ -22,6 +22,7 @@ from sqlalchemy import Date, and_, cast, func, or_, select
 from .store import Store, events, unmatched
 
 # Steps the line records that are not topics (used when the content cannot be read).
+TEXT_CHANNELS = ("sms", "whatsapp")  # the report's "texts": SMS and WhatsApp messages together
 NOT_TOPICS = {"main", "help", "call", "slower", "start", "stop", "blocked", "not_understood", "_number"}
 
 OUTCOMES = [  # (outcome, what staff read), in the order shown
@@ -108,6 +109,11 @@ def _day(store: Store, column):
     return func.date(column)  # SQLite keeps UTC times as text: 'YYYY-MM-DD ...'
 
 
+def _as_texts(channel: str) -> str:
+    """A WhatsApp message counts with the texts ("sms"); calls stay "voice"."""
+    return "sms" if channel in TEXT_CHANNELS else channel
+
+
 def _as_date(value) -> date:
     return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
 
@@ -158,7 +164,7 @@ def build(store: Store, since: date, until: date, library=None, top: int = 10) -
     with store.engine.connect() as conn:
         daily = conn.execute(
             select(day.label("day"), c.channel, func.count().label("n"))
-            .where(in_period, or_(c.channel == "sms", and_(c.channel == "voice", c.step == "call")))
+            .where(in_period, or_(c.channel.in_(TEXT_CHANNELS), and_(c.channel == "voice", c.step == "call")))
             .group_by(day, c.channel)
         ).all()
         answered = conn.execute(
@@ -182,7 +188,7 @@ def build(store: Store, since: date, until: date, library=None, top: int = 10) -
     by_day: dict[date, list[int]] = {}
     for row in daily:
         counts = by_day.setdefault(_as_date(row.day), [0, 0])
-        counts[0 if row.channel == "sms" else 1] += row.n
+        counts[0 if row.channel in TEXT_CHANNELS else 1] += row.n
     per_day = []
     d = since
     while d <= until:
@@ -193,10 +199,11 @@ def build(store: Store, since: date, until: date, library=None, top: int = 10) -
     topics: dict[str, Counter] = {"sms": Counter(), "voice": Counter()}
     for row in answered:
         if names.is_topic(row.step):
-            topics.setdefault(row.channel, Counter())[names.items.get(row.step, row.step)] += row.n
+            topics.setdefault(_as_texts(row.channel), Counter())[names.items.get(row.step, row.step)] += row.n
     outcomes: dict[str, dict[str, int]] = {}
     for row in outcome_rows:
-        outcomes.setdefault(row.outcome, {})[row.channel] = row.n
+        by_channel = outcomes.setdefault(row.outcome, {})
+        by_channel[_as_texts(row.channel)] = by_channel.get(_as_texts(row.channel), 0) + row.n
 
     exits: Counter = Counter()
     for row in exit_rows:

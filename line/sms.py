@@ -1,7 +1,11 @@
-"""POST /sms: Twilio's request -> the engine (line/engine/texts.py) -> MessagingResponse.
+"""POST /sms, Twilio's Messaging webhook: Twilio's request -> the engine (line/engine/texts.py)
+-> MessagingResponse.
 
-This module only reads the texter's number and words, reads what the store knows of the number,
-asks the engine, records its changes through the store and encodes its replies as TwiML.
+Texts and WhatsApp messages both come here: a WhatsApp sender's address is whatsapp:+1...
+(`From`), and the engine answers it as WhatsApp. This module only reads the address and the
+words, reads what the store knows of the address, asks the engine, records its changes through
+the store (an opt-out is the address's: whatsapp:+1... and +1... are kept apart) and encodes its
+replies as TwiML, which Twilio sends back on the channel the message came by.
 """
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ def texter_state(number: str) -> texts.Texter:
 def incoming_sms():
     rt = runtime()
     number = request.form.get("From", "").strip()
-    answer = texts.answer(rt.library(), texter_state(number), request.form.get("Body", ""))
+    answer = texts.answer(rt.library(), texter_state(number), request.form.get("Body", ""), texts.channel_of(number))
     rt.apply(answer.changes, number)
     show(answer)
     return reply(*answer.texts)

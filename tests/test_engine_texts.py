@@ -10,7 +10,7 @@ import pytest
 from line.content import load_library
 from line.engine.changes import ChooseLanguage, OptOut, Unmatched, Usage
 from line.engine.compliance import compliance_word, judge
-from line.engine.texts import Texter, answer
+from line.engine.texts import Texter, answer, channel_of
 
 LIB = load_library("content")
 NEW = Texter()
@@ -59,6 +59,10 @@ TABLE = [
     (NEW, "HELP", "sms", ["en.sms:help"], "en", "help", "answered", []),
     (OUT, "info.", "sms", ["en.sms:help"], "en", "help", "answered", []),  # help even after opting out
     (NEW, "AYUDA", "sms", ["es.sms:help"], "es", "help", "answered", []),
+    (NEW, "HELP", "whatsapp", ["en.sms:whatsapp_help"], "en", "help", "answered", []),  # no rates notice
+    (NEW, "AYUDA", "whatsapp", ["es.sms:whatsapp_help"], "es", "help", "answered", []),
+    (NEW, "ALTO", "whatsapp", ["es.sms:opted_out"], "es", "stop", "opted_out", [OptOut(True)]),
+    (OUT, "side effects", "whatsapp", [], "en", "blocked", "opted_out", []),
     # -- a language's name: chosen even when opted out, but then not answered
     (NEW, "ESPANOL", "sms", ["es.sms:language_set"], "es", "language", "answered", [ChooseLanguage("es")]),
     (CHOSE_ES, "english", "sms", ["en.sms:language_set"], "en", "language", "answered", [ChooseLanguage("en")]),
@@ -117,6 +121,12 @@ def test_compliance_words_are_judged_in_one_place(body, kind, languages, confirm
         assert said is None
     else:
         assert (said.kind, said.languages, said.confirmed_by_twilio) == (kind, languages, confirmed)
+
+
+@pytest.mark.parametrize("address, channel", [
+    ("+15555550123", "sms"), ("whatsapp:+15555550123", "whatsapp"), ("", "sms"), ("WhatsApp:+1555", "sms")])
+def test_the_channel_is_told_by_the_address(address, channel):
+    assert channel_of(address) == channel
 
 
 def test_a_compliance_word_is_the_whole_message_without_stray_punctuation():

@@ -4,6 +4,13 @@ In order: compliance words (opt-out, opt-in, help; opt-out in plain words too) f
 else the texter's state;
 then what the words mean (understand.py): a language's name, a topic, a menu; an opted-out
 texter hears nothing more; words nobody understood get the menu and, if one is close, a keyword.
+
+WhatsApp gets the same words with its own differences: the line confirms every opt-out itself
+(Twilio's STOP handling covers SMS only), help carries no "Msg&data rates" notice (the
+whatsapp_help prompt), and no SMS segment budget applies (a WhatsApp message may be 1,600
+characters; every reply is within the stricter SMS budget content/ is checked against, so it
+fits). Opt-outs are the address's: whatsapp:+1... is not +1..., so STOP on one is not STOP on
+the other.
 """
 from __future__ import annotations
 
@@ -40,6 +47,11 @@ class TextAnswer:
     changes: tuple = ()  # changes.py: to record, in order, before the answer goes out
 
 
+def channel_of(address: str) -> str:
+    """Twilio's Messaging webhook serves both: WhatsApp senders are written whatsapp:+1..."""
+    return "whatsapp" if address.startswith("whatsapp:") else "sms"
+
+
 def failed(library: Library) -> TextAnswer:
     """After a failure: sorry, and where help is (the referral office), in the default language."""
     lang = library.language(None)
@@ -67,7 +79,7 @@ def answer(library: Library, texter: Texter, body: str, channel: str = "sms") ->
                 # Nothing to come back from (on SMS Twilio answers START, YES and UNSTOP itself): the topics.
                 return done("main", "answered", lang.menus["main"].text)
             return done("start", "opted_in", lang.sms["opted_in"], OptOut(False))
-        return done("help", "answered", lang.sms["help"])
+        return done("help", "answered", lang.sms["whatsapp_help" if channel == "whatsapp" else "help"])
 
     default = library.language(None)
     if not texter.known:
