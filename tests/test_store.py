@@ -30,7 +30,7 @@ SECRET = b"test-secret"  # what make_settings gives the line
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REFERRAL = "1-866-820-4505"
 
-# The schema as the line first shipped it (version 1, git 9866943 line/store.py), written out
+# The schema as the line first shipped it (version 1, git 9866943 line/store.py, now line/store/schema.py), written out
 # as SQLAlchemy made it on each database.
 FIRST_SCHEMA = {
     "sqlite": """
@@ -577,10 +577,10 @@ def test_a_reading_connection_the_database_closed_is_replaced_in_the_same_read(p
 def test_usage_is_written_by_the_worker_once_its_answer_has_gone_out(tmp_path, monkeypatch):
     """Not by a thread beside the answers: the worker writes the queued events when the response
     is closed (the WSGI server closes it once the answer has been sent), FLUSH_EVENTS at a time."""
-    import line.store
+    import line.store.usage
 
-    monkeypatch.setattr(line.store, "FLUSH_EVENTS", 3)
-    monkeypatch.setattr(line.store, "FLUSH_SECONDS", 60.0)  # the quiet-worker thread stays out of it
+    monkeypatch.setattr(line.store.usage, "FLUSH_EVENTS", 3)
+    monkeypatch.setattr(line.store.usage, "FLUSH_SECONDS", 60.0)  # the quiet-worker thread stays out of it
     app = app_on(tmp_path, f"sqlite:///{tmp_path / 'line.db'}")
     twilio = Twilio(app)
     in_database = lambda: len(Store(f"sqlite:///{tmp_path / 'line.db'}", SECRET).events_since(  # noqa: E731

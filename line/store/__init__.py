@@ -1,0 +1,102 @@
+"""Opt-outs, usage events and the line's schema, through SQLAlchemy Core.
+
+What is kept, and why (docs/operations.md, "What is stored, and for how long", says the same):
+- `numbers`: a keyed hash (HMAC-SHA256) of each number that sent STOP or START, whether it is
+  opted out, and how many such writes it has had (`revision`, so the last word is known).
+  Never the number itself. Kept while the line runs: an opt-out must be honoured for good.
+- `events`: one row per answer: time, channel, language, step (menu or topic id), outcome, and
+  for calls a keyed hash of the call's id (to tell where callers leave the menu), cleared after
+  the retention period.
+- `unmatched`: texts and speech nobody understood, with digits, emails and numbers removed,
+  deleted after the retention period (LINE_RETENTION_DAYS, 90 days by default).
+- `texts_sent`: hashed number and call of each text sent from a call, for the limits; deleted
+  after two days.
+
+One module per job; `Store` puts them together for the rest of the line:
+    schema.py      the tables and the migrations (SCHEMA_VERSION)
+    database.py    the connection (SQLite or PostgreSQL), the schema made once, the pause after a slow failure
+    secret.py      the key for hashing numbers
+    optouts.py     each number's opt-out and language
+    usage.py       usage events and unmatched texts, queued and written in batches
+    call_texts.py  texts sent from calls, for the limits
+    purge.py       deleting what is past its time
+    copying.py     every row into another database (`line db copy`)
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import datetime
+
+from .copying import copy_rows
+from .database import Database, StoreUnavailable, normalize_url, reason, safe_url
+from .optouts import OptOuts
+from .purge import DEFAULT_RETENTION_DAYS, Purge
+from .schema import SCHEMA_VERSION, events, metadata, numbers, schema_info, texts_sent, unmatched
+from .secret import keyed_hash, load_secret
+from .call_texts import TextsSent
+from .usage import UsageQueue, redact
+
+__all__ = [
+    "DEFAULT_RETENTION_DAYS", "SCHEMA_VERSION", "Store", "StoreUnavailable", "events", "load_secret", "metadata",
+    "normalize_url", "numbers", "reason", "redact", "safe_url", "schema_info", "texts_sent", "unmatched",
+]
+log = logging.getLogger(__name__)
+
+
+class Store:
+    """Everything the line keeps, for the channels, the limits, the report and `line db`."""
+
+    def __init__(self, url: str, secret: bytes | None, retention_days: int = DEFAULT_RETENTION_DAYS):
+        """`secret` is the key for hashing numbers; None opens the store for reports and upkeep only."""
+        self.secret = secret
+        self.retention_days = retention_days
+        self.hash = functools.partial(keyed_hash, secret)
+        self.db = Database(url)
+        self.url, self.safe_url, self.engine, self.dialect = self.db.url, self.db.safe_url, self.db.engine, self.db.dialect
+        self.purge = Purge(self.db, retention_days)
+        self.opt_outs = OptOuts(self.db, self.hash)
+        self.usage = UsageQueue(self.db, self.hash, when_quiet=self.purge.when_due)
+        self.texts = TextsSent(self.db, self.hash)
+        # What every answer asks, straight from the part that does it.
+        self.state_of = self.opt_outs.state_of
+        self.set_opted_out = self.opt_outs.set_opted_out
+        self.set_language = self.opt_outs.set_language
+        self.record = self.usage.record
+        self.record_unmatched = self.usage.record_unmatched
+        self.flush = self.usage.flush
+        self.flush_due = self.usage.flush_due
+        self.upgrade = self.db.upgrade
+        self.version = self.db.version
+        self.problems = self.db.problems
+        self.texts_sent_to = self.texts.count
+        self.record_text_sent = self.texts.record
+
+    def create(self) -> bool:
+        """On start: make or upgrade the schema, then purge what is past keeping. When the database
+        cannot be reached, say so and go on: the line answers without it and tries again later."""
+        try:
+            self.upgrade()
+        except Exception as exc:
+            log.error("the database at %s is not usable (%s); answering without it until it is",
+                      self.safe_url, reason(exc))
+            return False
+        self.purge.quietly()
+        return True
+
+    def is_opted_out(self, number: str) -> bool:
+        return self.state_of(number)[0]
+
+    def events_since(self, since: datetime) -> list:
+        return self.usage.since(events, since)
+
+    def unmatched_since(self, since: datetime) -> list:
+        return self.usage.since(unmatched, since)
+
+    def copy_from(self, source: "Store", batch: int = 1000) -> dict[str, int]:
+        """Copy another store's rows into this one (copying.py)."""
+        return copy_rows(source.db, self.db, batch)
+
+    def dispose(self) -> None:
+        self.opt_outs.drop_reading_connection()
+        self.engine.dispose()

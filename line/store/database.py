@@ -1,0 +1,210 @@
+"""Where the rows live: the database connection, its schema made once, and a pause after a slow
+failure.
+
+SQLite (a file in the data folder) is the default; PostgreSQL when DATABASE_URL says so
+(`postgresql://...`, or `postgres://...` as hosting platforms hand it out). `Database.upgrade()`
+makes a new database at the latest version, or applies the missing steps of MIGRATIONS to an
+older one, in one transaction, under a lock that keeps two workers from doing it at once
+(PostgreSQL: an advisory transaction lock; SQLite: BEGIN IMMEDIATE). When the database cannot be
+reached the store raises, and tries the upgrade again on its next use: the line keeps answering
+without it.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.engine import URL, Engine, make_url
+
+from .schema import SCHEMA_VERSION, bring_up_to_date, version_of
+
+log = logging.getLogger(__name__)
+
+_UPGRADE_LOCK = 7_241_950_318  # pg_advisory_xact_lock key: "the line's schema"
+SLOW_FAILURE_SECONDS = 0.5  # a database that fails this slowly is timing out, not refusing
+PAUSE_AFTER_SLOW_FAILURE = 2.0  # ... so for this long, answers do not wait on it again
+
+
+def normalize_url(url: str) -> str:
+    """Accept postgres:// (as hosting platforms give it) and use the psycopg driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The database URL with no user, password or query: safe for logs and /healthz."""
+    try:
+        parsed = make_url(normalize_url(url))
+    except Exception:
+        return "(a DATABASE_URL that cannot be read)"
+    bare = URL.create(parsed.get_backend_name(), host=parsed.host, port=parsed.port, database=parsed.database)
+    return bare.render_as_string(hide_password=True)
+
+
+def reason(exc: BaseException) -> str:
+    """What went wrong, by kind only: driver messages can hold user names and parameters."""
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        return f"{type(exc).__name__} ({type(orig).__module__.split('.')[0]}.{type(orig).__name__})"
+    return type(exc).__name__
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class StoreUnavailable(RuntimeError):
+    """The database timed out a moment ago: answer without it rather than wait again."""
+
+
+def guarded(method):
+    """An answer must not wait seconds on a database that is timing out (a host that is down
+    drops packets: every connection attempt waits for its timeout). After one slow failure the
+    store fails fast for a short pause; a database that refuses at once is tried every time.
+    For methods of an object whose `db` is the Database."""
+
+    @functools.wraps(method)
+    def guarded_method(self, *args, **kwargs):
+        db = self.db
+        if time.monotonic() < db.paused_until:
+            raise StoreUnavailable("the database timed out a moment ago")
+        started = time.monotonic()
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            if time.monotonic() - started >= SLOW_FAILURE_SECONDS:
+                db.paused_until = time.monotonic() + PAUSE_AFTER_SLOW_FAILURE
+                log.warning("the database is timing out; answering without it for %.0f s", PAUSE_AFTER_SLOW_FAILURE)
+            raise
+
+    return guarded_method
+
+
+def _use_wal(cursor, attempts: int = 100) -> None:
+    """Put an SQLite database in WAL mode (once; it stays so). Switching takes a lock that
+    SQLite does not wait for, so workers starting together try again for a few seconds."""
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        return
+    for attempt in range(attempts):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
+def _engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 10}, hide_parameters=True)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn, _record):
+            conn.isolation_level = None  # SQLAlchemy's "begin" below says BEGIN itself
+            cur = conn.cursor()
+            _use_wal(cur)
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            immediate = conn.get_execution_options().get("sqlite_immediate")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 3}
+    # Each thread that answers keeps one connection for its opt-out reads (state_of); writes
+    # check one out and give it back. Room for a gthread worker's threads plus its writes.
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=15, hide_parameters=True,
+                         connect_args=connect_args)
+
+
+class Database:
+    def __init__(self, url: str):
+        self.url = normalize_url(url)
+        self.safe_url = safe_url(url)
+        self.engine = _engine(self.url)
+        self.dialect = self.engine.dialect.name
+        # Writes take SQLite's write lock at BEGIN, so they wait their turn instead of failing.
+        self.writer = self.engine.execution_options(sqlite_immediate=True)
+        self.mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"  # the driver's placeholder
+        self.paused_until = 0.0  # see `guarded`
+        self._ready = False
+        self._upgrading = threading.Lock()
+
+    def time(self, epoch: float):
+        """A time as a column wants it from the driver: SQLite keeps UTC as text, as SQLAlchemy writes it."""
+        moment = datetime.fromtimestamp(epoch, timezone.utc)
+        if self.dialect == "sqlite":
+            return moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return moment
+
+    def upsert(self):
+        """The dialect's INSERT, which has ON CONFLICT DO UPDATE (both SQLite and PostgreSQL)."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert
+
+    # -- schema ----------------------------------------------------------------------------
+    def version(self) -> int | None:
+        with self.engine.connect() as conn:
+            return version_of(conn)
+
+    @contextmanager
+    def _locked(self):
+        """A transaction that no other worker's upgrade runs beside."""
+        with self.writer.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
+            yield conn
+
+    def upgrade(self) -> tuple[int | None, int]:
+        """Make the schema, or bring it up to date. Returns (version found, version now)."""
+        with self._upgrading:
+            found = self.version()
+            if found is not None and found >= SCHEMA_VERSION:
+                if found > SCHEMA_VERSION:
+                    log.warning("the database's schema (version %s) is newer than this line's (%s)",
+                                found, SCHEMA_VERSION)
+                self._ready = True
+                return found, found
+            with self._locked() as conn:
+                found = version_of(conn)  # another worker may have done it meanwhile
+                bring_up_to_date(conn, found)
+                if found is None or found < SCHEMA_VERSION:
+                    log.info("database schema: version %s -> %s", found or 0, SCHEMA_VERSION)
+            self._ready = True
+            return found, max(found or 0, SCHEMA_VERSION)
+
+    def ensure(self) -> None:
+        """The schema is made or up to date (tried again on each use until it is)."""
+        if not self._ready:
+            self.upgrade()
+
+    def problems(self) -> list[str]:
+        """What is wrong with the database, for /healthz: no user names, passwords or parameters."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(1))
+        except Exception as exc:
+            return [f"database unreachable at {self.safe_url}: {reason(exc)}"]
+        try:
+            self.ensure()  # the schema could not be made at start: try again now
+        except Exception as exc:
+            return [f"database schema not ready at {self.safe_url}: {reason(exc)}"]
+        return []

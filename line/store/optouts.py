@@ -1,0 +1,98 @@
+"""Each number's state: opted out or not (STOP, START), and the language it chose.
+
+Only a keyed hash of a number is kept (`numbers.number_hash`), never the number itself; an
+opt-out is kept while the line runs, because it must be honoured for good.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Callable
+
+from .database import Database, guarded, now
+from .schema import numbers
+
+log = logging.getLogger(__name__)
+
+
+class OptOuts:
+    def __init__(self, db: Database, hash_number: Callable[[str], str]):
+        self.db = db
+        self.hash = hash_number
+        self._reader = threading.local()  # each thread's connection for state_of
+        self._state_sql = f"SELECT opted_out, language FROM numbers WHERE number_hash = {db.mark}"
+
+    @guarded
+    def set_opted_out(self, number: str, opted_out: bool) -> int:
+        """Record STOP (True) or START (False) for a number. Returns the write's revision: writes
+        to one number are numbered in the order the database applied them, and the last wins."""
+        self.db.ensure()
+        stmt = self.db.upsert()(numbers).values(number_hash=self.hash(number), opted_out=opted_out,
+                                                updated_at=now(), revision=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["number_hash"],
+            set_={"opted_out": stmt.excluded.opted_out, "updated_at": stmt.excluded.updated_at,
+                  "revision": numbers.c.revision + 1},
+        ).returning(numbers.c.revision)
+        with self.db.writer.begin() as conn:
+            return conn.execute(stmt).scalar_one()
+
+    @guarded
+    def state_of(self, number: str) -> tuple[bool, str | None]:
+        """(opted out?, the language the number chose, if any), in one read.
+
+        Every text and call asks this, so it is one plain query on a driver connection that
+        each thread keeps for it (checking a connection out of the pool and back in each time
+        cost as much as the query). Never cached: an opt-out recorded by any worker on any host
+        is honoured at once. A kept connection that fails (the database restarted) is thrown
+        away and the read is tried once more on a fresh one, checked by the pool's pre-ping."""
+        self.db.ensure()
+        key = (self.hash(number),)
+        for attempt in (1, 2):
+            conn = self._reading_connection()
+            try:
+                cursor = conn.cursor()
+                cursor.execute(self._state_sql, key)
+                row = cursor.fetchone()
+                cursor.close()
+                break
+            except Exception:
+                self.drop_reading_connection()
+                if attempt == 2:
+                    raise
+        return (bool(row[0]), row[1]) if row else (False, None)
+
+    def _reading_connection(self):
+        held = getattr(self._reader, "held", None)
+        if held is not None and held[0] == os.getpid():
+            return held[1]
+        # None yet in this thread, or one made before a fork (it belongs to the parent: leave it be)
+        conn = self.db.engine.raw_connection()
+        if self.db.dialect == "postgresql":
+            # Each read on its own, no transaction around it: one round trip instead of three
+            # (BEGIN, the query, COMMIT), and every read sees every write committed before it.
+            conn.rollback()
+            conn.driver_connection.autocommit = True
+        self._reader.held = (os.getpid(), conn)
+        return conn
+
+    def drop_reading_connection(self) -> None:
+        held = getattr(self._reader, "held", None)
+        self._reader.held = None
+        if held is not None and held[0] == os.getpid():
+            try:
+                held[1].invalidate()  # closed and never handed out again
+            except Exception:
+                log.debug("could not close a failed reading connection", exc_info=True)
+
+    @guarded
+    def set_language(self, number: str, language: str) -> None:
+        """Remember the language a texter chose (ESPANOL, ENGLISH); opt-outs are left as they are."""
+        self.db.ensure()
+        stmt = self.db.upsert()(numbers).values(number_hash=self.hash(number), opted_out=False, language=language,
+                                                updated_at=now(), revision=0)
+        stmt = stmt.on_conflict_do_update(index_elements=["number_hash"],
+                                          set_={"language": stmt.excluded.language, "updated_at": stmt.excluded.updated_at})
+        with self.db.writer.begin() as conn:
+            conn.execute(stmt)

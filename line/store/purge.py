@@ -1,0 +1,63 @@
+"""Keeping no more than needed: what is past its time is deleted, on start and every hour.
+
+- `unmatched` rows are deleted after the retention period (LINE_RETENTION_DAYS, 90 days by
+  default), and the per-call keys of older `events` are cleared;
+- `texts_sent` rows are deleted after two days (the daily limit looks back one day).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+
+from .database import Database, now, reason
+from .schema import events, texts_sent, unmatched
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETENTION_DAYS = 90
+TEXTS_SENT_KEPT = timedelta(days=2)  # the daily limit looks back one day
+PURGE_EVERY = 3600.0  # seconds between purges while the line runs
+
+
+class Purge:
+    def __init__(self, db: Database, retention_days: int = DEFAULT_RETENTION_DAYS):
+        self.db = db
+        self.retention_days = retention_days
+        self._last = time.monotonic()
+
+    def __call__(self, retention_days: int | None = None) -> dict[str, int]:
+        """Delete not-understood texts past the retention period, clear the per-call keys of older
+        events, and delete the records of texts sent from calls once the limits no longer need them."""
+        self.db.ensure()
+        days = self.retention_days if retention_days is None else retention_days
+        cutoff = now() - timedelta(days=days)
+        with self.db.writer.begin() as conn:
+            done = {
+                "unmatched texts deleted": conn.execute(delete(unmatched).where(unmatched.c.at < cutoff)).rowcount,
+                "call keys cleared": conn.execute(
+                    update(events).where(events.c.at < cutoff, events.c.call_hash.is_not(None))
+                    .values(call_hash=None)).rowcount,
+                "sent-text records deleted": conn.execute(
+                    delete(texts_sent).where(texts_sent.c.at < now() - TEXTS_SENT_KEPT)).rowcount,
+            }
+        self._last = time.monotonic()
+        return done
+
+    def quietly(self) -> None:
+        """Purge, and log what went rather than raise."""
+        try:
+            done = self()
+        except Exception as exc:
+            log.warning("could not purge old records (%s)", reason(exc))
+            return
+        if any(done.values()):
+            log.info("purged: %s", ", ".join(f"{n} {what}" for what, n in done.items()))
+
+    def when_due(self) -> None:
+        """Purge quietly if the last purge was PURGE_EVERY ago."""
+        if time.monotonic() - self._last >= PURGE_EVERY:
+            self._last = time.monotonic()
+            self.quietly()

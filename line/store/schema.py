@@ -1,0 +1,87 @@
+"""The line's tables, and the steps that bring an older database up to date.
+
+The schema is versioned in `schema_info`. A new database is made at the latest version straight
+from `metadata`; MIGRATIONS bring older ones up without losing rows. To add a table: define it
+here, and add a step to MIGRATIONS that makes it in an existing database (a new database gets it
+from `metadata`).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, delete, func, insert, inspect, select, text
+from sqlalchemy.engine import Connection
+
+metadata = MetaData()
+numbers = Table(
+    "numbers", metadata,
+    Column("number_hash", String(64), primary_key=True),
+    Column("opted_out", Boolean, nullable=False, default=False),
+    Column("language", String(8)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("revision", Integer, nullable=False, server_default="0"),  # version 2
+)
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("channel", String(8), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("step", String(64), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("call_hash", String(64)),  # version 2
+)
+unmatched = Table(
+    "unmatched", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("channel", String(8), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("text", String(200), nullable=False),
+)
+texts_sent = Table(
+    "texts_sent", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("number_hash", String(64), nullable=False, index=True),
+    Column("call_hash", String(64), nullable=False),
+)
+schema_info = Table("schema_info", metadata, Column("version", Integer, nullable=False))
+
+
+# -- migrations: each takes a database at the version before it to its own version ----------
+# Version 1 is the schema the line first shipped with.
+def _v2_call_key_and_revision(conn: Connection) -> None:
+    """events.call_hash tells a call's steps apart (where callers leave the menu);
+    numbers.revision counts STOP/START writes, so the one in force is the last one."""
+    conn.execute(text("ALTER TABLE events ADD COLUMN call_hash VARCHAR(64)"))
+    conn.execute(text("ALTER TABLE numbers ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"))
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (2, _v2_call_key_and_revision),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def version_of(conn: Connection) -> int | None:
+    """The schema version of the database; None for an empty database."""
+    inspector = inspect(conn)
+    if inspector.has_table("schema_info"):
+        found = conn.execute(select(func.max(schema_info.c.version))).scalar()
+        if found is not None:
+            return found
+    return 1 if inspector.has_table("numbers") or inspector.has_table("events") else None
+
+
+def bring_up_to_date(conn: Connection, found: int | None) -> None:
+    """Make the schema in an empty database, or apply the steps an older one lacks."""
+    if found is None:
+        metadata.create_all(conn)
+    elif found < SCHEMA_VERSION:
+        for version, step in MIGRATIONS:
+            if version > found:
+                step(conn)
+    if found is None or found < SCHEMA_VERSION:
+        conn.execute(delete(schema_info))
+        conn.execute(insert(schema_info).values(version=SCHEMA_VERSION))
