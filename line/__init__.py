@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings
+from .limits import Limits, RateLimitedTexter
 from .reload import LiveLibrary
 from .runtime import Runtime, runtime
 from .store import Store, load_secret
@@ -30,23 +31,36 @@ def create_app(settings: Settings | None = None) -> Flask:
     store = Store(settings.database_url, load_secret(settings), retention_days=settings.retention_days)
     store.create()
     check = SignatureCheck(settings.twilio_auth_token, settings.allow_unsigned, settings.public_base_url)
+    limits = Limits(settings, store)  # per number, on /sms and /voice and on "get this by text"
+    app.extensions["line_limits"] = limits
     app.extensions["line"] = Runtime(settings=settings, store=store, check_signature=check,
-                                     texter=Texter(settings, store), content=content,
+                                     texter=RateLimitedTexter(Texter(settings, store), limits), content=content,
                                      audio=AudioFiles(settings.audio_dir, settings.audio_mode == "files"))
 
-    from . import audio, sms, voice
+    from . import audio, preview, sms, voice
+    from .engine.calls import Event
 
     app.register_blueprint(sms.bp)
     app.register_blueprint(voice.bp)
     app.register_blueprint(audio.bp)
+    app.register_blueprint(preview.bp)  # GET /preview: staff try the line (local, or LINE_STAFF_PASSWORD)
 
-    from . import limits  # per-number rate limits on /sms and /voice, and on "get this by text"
+    # What a number over its limit gets: valid TwiML, never a 429 (Twilio would call the fallback
+    # URL). A text: no reply, so a flood costs no outbound texts; a call: the referral number,
+    # goodbye and a hang-up, in the call's language.
+    limited_answers = {"sms": sms.reply, "voice": lambda: voice.quiet_answer(Event("limited"))}
 
-    limits.install(app, settings, store)
-
-    from . import preview  # GET /preview: staff try the line (local, or LINE_STAFF_PASSWORD)
-
-    app.register_blueprint(preview.bp)
+    @app.before_request
+    def webhooks_are_signed_then_limited():
+        """The signature first, so an unsigned request is refused (403) and never counts against
+        anybody's number; then the number's limit. Other routes are neither checked nor limited."""
+        limited_answer = limited_answers.get(request.blueprint)
+        if limited_answer is None:
+            return None
+        refused = runtime().check_signature()
+        if refused is not None:
+            return refused
+        return limited_answer() if app.extensions["line_limits"].check(request.blueprint) else None
 
     @app.after_request
     def write_usage_after_the_answer(response):

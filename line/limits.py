@@ -25,12 +25,11 @@ no outbound texts and no database writes); a call hears the referral number and 
 <Hangup/>. Limits are checked after the signature check, so an unsigned request is refused (403)
 and never counts against anybody's number.
 
-In memory the counts live in `QuietMemoryStorage`, limits' own memory storage without its expiry
-thread: limits starts a new thread up to a hundred times a second to drop expired counts, and
-under load that thread took the interpreter from the answers (in-process, an answer took 297 µs
-without it against 320 µs with it). Expired counts are dropped when their number is next seen,
-and all of them once a minute. tests/test_limits.py checks that no thread is started, so a
-release of limits that renames what this replaces fails the tests, not the line.
+In memory the counts live in `QuietMemoryStorage`, a fixed-window storage on limits' public
+`Storage` API, without the expiry thread of limits' own memory storage: that one starts a new
+thread up to a hundred times a second to drop expired counts, and under load that thread took
+the interpreter from the answers. Expired counts are dropped when their number is next counted,
+and all of them once a minute. tests/test_limits.py checks that no thread is started.
 
 If the storage is unreachable the line keeps answering: it logs a warning and counts in memory,
 per worker, until the storage is back (it tries again after 1, 2, 4 ... 32 seconds).
@@ -42,13 +41,11 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import g, request
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage, storage_from_string
+from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
-from twilio.twiml.messaging_response import MessagingResponse
 
-from .twiml import last_resort_call, twiml
 from .outbound import reachable
 from .runtime import PREVIEW, runtime
 from .engine.compliance import compliance_word
@@ -82,27 +79,60 @@ def parse_rate(value: str, name: str) -> list[RateLimitItem]:
     return items
 
 
-class QuietMemoryStorage(MemoryStorage):
-    """limits' MemoryStorage, with expired counts swept in the request that finds them due
-    (at most once a minute) instead of by a timer thread started again on every count."""
+class QuietMemoryStorage(Storage):
+    """Fixed-window counts in this worker's memory, on limits' public `Storage` API: what the
+    fixed-window strategy asks of a storage (incr, get, get_expiry), with expired counts dropped
+    when their key is next counted and all of them swept, at most once a minute, by the request
+    that finds the sweep due. No thread: limits' own MemoryStorage starts a timer thread again
+    and again to drop them, which under load took the interpreter from the answers."""
 
     SWEEP_SECONDS = 60.0
 
-    def __init__(self, uri: str | None = None, **options):
-        super().__init__(uri, **options)
-        self.timer.cancel()  # the one timer MemoryStorage starts itself
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.counts: dict[str, list] = {}  # key -> [count, when its window ends (epoch seconds)]
+        self._lock = threading.Lock()
         self._next_sweep = time.monotonic() + self.SWEEP_SECONDS
-        self._sweeping = threading.Lock()
 
-    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 (replaces the private timer)
-        if time.monotonic() >= self._next_sweep and self._sweeping.acquire(blocking=False):
-            try:
-                self._next_sweep = time.monotonic() + self.SWEEP_SECONDS
-                self._MemoryStorage__expire_events()
-            except Exception:  # a count kept too long costs memory, never an answer
-                log.exception("could not sweep expired rate-limit counts")
-            finally:
-                self._sweeping.release()
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return ValueError
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        with self._lock:
+            if time.monotonic() >= self._next_sweep:
+                self._sweep(now)
+            entry = self.counts.get(key)
+            if entry is None or entry[1] <= now:
+                entry = self.counts[key] = [0, now + expiry]
+            entry[0] += amount
+            return entry[0]
+
+    def get(self, key: str) -> int:
+        entry = self.counts.get(key)
+        return entry[0] if entry is not None and entry[1] > time.time() else 0
+
+    def get_expiry(self, key: str) -> float:
+        entry = self.counts.get(key)
+        return entry[1] if entry is not None else time.time()
+
+    def _sweep(self, now: float) -> None:
+        """Drop every expired count (a count kept too long costs memory, never an answer)."""
+        self._next_sweep = time.monotonic() + self.SWEEP_SECONDS
+        self.counts = {key: entry for key, entry in self.counts.items() if entry[1] > now}
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int:
+        with self._lock:
+            cleared, self.counts = len(self.counts), {}
+        return cleared
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self.counts.pop(key, None)
 
 
 def make_storage(uri: str):
@@ -168,7 +198,7 @@ class Counter:
 
 
 class Limits:
-    """The line's rate limits, wired into one app by `install`."""
+    """The line's rate limits; create_app asks `check` before each /sms and /voice request."""
 
     def __init__(self, settings, store):
         self.items = {"sms": parse_rate(settings.sms_rate, "LINE_SMS_RATE"),
@@ -255,44 +285,24 @@ class Limits:
             log.warning("%s rate limit reached by a number; its requests are answered without content "
                         "until the limit resets", channel)
 
-    def check(self, channel: str):
-        """Before a /sms or /voice view (after its signature check): None to answer as usual,
-        or the answer for a number over its limit."""
+    def check(self, channel: str) -> bool:
+        """Whether this /sms or /voice request (signature checked) comes from a number over its
+        limit; it is counted if not."""
         if PREVIEW.get():  # staff previews are never limited
-            return None
+            return False
         form = request.form
         if channel == "sms":
             body = form.get("Body", "")
             if compliance_word(body) in self.compliance_words() or self.asks_to_stop(body):
-                return None  # an opt-out is always recorded, help always given
-            answer = self.sms_answer
-        else:
-            answer = self.voice_answer
+                return False  # an opt-out is always recorded, help always given
         key = self.request_key(form)
         if self.blocked(channel, key):
-            return answer()  # known to be over its limit: no storage round trip
+            return True  # known to be over its limit: no storage round trip
         if self.counter.hit(self.items[channel], self.prefix, key, channel):
-            return None
+            return False
         # One read of the storage, once per breach and worker.
         self.breached(channel, key, self.counter.reset_at(self.items[channel], self.prefix, key, channel))
-        return answer()
-
-    # -- what a limited request gets -----------------------------------------------------------
-    @staticmethod
-    def sms_answer() -> object:
-        return twiml(MessagingResponse())  # no reply: a flood costs no outbound texts
-
-    @staticmethod
-    def voice_answer() -> object:
-        """The referral number, goodbye, and a hang-up, in the call's language."""
-        try:
-            from .engine.calls import Event
-            from .voice import quiet_answer
-
-            return quiet_answer(Event("limited"))
-        except Exception:
-            log.exception("the rate-limited voice answer failed; sent the fallback")
-            return last_resort_call()
+        return True
 
     # -- "get this by text" ----------------------------------------------------------------------
     def _text_me(self, method: str, key: str) -> bool:
@@ -341,18 +351,3 @@ class RateLimitedTexter:
 
     def __getattr__(self, name: str):
         return getattr(self.texter, name)
-
-
-def install(app: Flask, settings, store) -> Limits:
-    """Limit the app's /sms and /voice requests (call after their blueprints are registered) and
-    put LINE_TEXT_ME_RATE in front of the texter. The limit is a before_request hook of each of
-    those two blueprints, after their signature check; other routes are never limited."""
-    limits = Limits(settings, store)
-    for channel in ("sms", "voice"):
-        # After the blueprint's own before_request (the signature check), so an unsigned request
-        # is refused (403) and never counts against anybody's number.
-        app.before_request_funcs.setdefault(channel, []).append(lambda channel=channel: limits.check(channel))
-    rt = app.extensions["line"]
-    rt.texter = RateLimitedTexter(rt.texter, limits)
-    app.extensions["line_limits"] = limits
-    return limits

@@ -24,7 +24,6 @@ from .twiml import last_resort_call, twiml
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
-bp.before_request(lambda: runtime().check_signature())
 
 DIAL_TIMEOUT = 30
 

@@ -95,10 +95,10 @@ def test_expired_counts_are_swept_from_memory(monkeypatch):
     limiter = FixedWindowRateLimiter(storage)
     two_a_second = parse("2/second")
     assert [limiter.hit(two_a_second, "line", "a") for _ in range(3)] == [True, True, False]
-    assert len(storage.storage) == 1
+    assert len(storage.counts) == 1
     time.sleep(1.1)
     assert limiter.hit(two_a_second, "line", "b")  # due: every expired count is dropped first
-    assert len(storage.storage) == 1  # only b's
+    assert len(storage.counts) == 1  # only b's
     assert limiter.hit(two_a_second, "line", "a")  # a new window for a
 
 
