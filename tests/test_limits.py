@@ -520,3 +520,16 @@ def test_hidden_callers_are_limited_call_by_call_not_all_together(tmp_path):
     assert first.post("/voice/menu?at=main&lang=en").hung_up  # this call is over its limit
     other = Caller(app, number="+266696687", call_sid="CA-hidden-2")  # another hidden caller
     assert other.post("/voice/menu?at=main&lang=en").gather is not None
+
+
+def test_the_limits_import_no_channel_and_only_create_app_wires_hooks():
+    """limits.py counts; what a limited text or call hears is each channel's, wired by create_app.
+    Nothing in the line reaches into Flask's hook lists (`before_request_funcs`) either."""
+    from test_engine_imports import LINE, imports, reached_from
+
+    channels = {"line.sms", "line.voice", "line.whatsapp"}
+    used = imports(LINE / "limits.py") | set(reached_from(LINE / "limits.py"))
+    assert not used & channels, sorted(used & channels)
+    assert "line.runtime" in used  # the check follows the line's own modules
+    touching = [p.name for p in LINE.rglob("*.py") if "before_request_funcs" in p.read_text()]
+    assert touching == []
