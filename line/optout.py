@@ -1,12 +1,14 @@
-"""Opt-out in plain words: whether a whole message asks the line to stop texting.
+"""Opt-out (and opt-in) in plain words: whether a whole message asks the line to stop texting, or
+to text again.
 
 The FCC's order 24-18 (in force 11 April 2025) asks that a texter can revoke consent "by any
 reasonable means": not only Twilio's single keywords (STOP, END ...: content/<lang>/language.yaml),
 but "stop texting me", "unsubscribe me", "ya no me manden mensajes". The words live in
-content/<lang>/opt-out.yaml, where staff read and extend them; this module turns them into
-`OptOutWords` and judges a message against them. It is pure: no store, no request, no Flask.
+content/<lang>/opt-out.yaml (and, for "start texting me again", opt-in.yaml), where staff read and
+extend them; this module turns them into `PlainWords` and judges a message against them. It is
+pure: no store, no request, no Flask.
 
-A message asks to stop when one of these holds:
+A message says it (`says`) when one of these holds:
 1. the whole message, polite words aside, is made of `whole_message` phrases ("please stop",
    "stop stop stop");
 2. it holds an `about_texts` phrase: one that names the texts ("stop ... {texts}": "stop sending
@@ -35,8 +37,9 @@ Phrase = tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class OptOutWords:
-    """One language's plain words for "stop texting me", normalized (content/<lang>/opt-out.yaml)."""
+class PlainWords:
+    """One language's plain words for "stop texting me" (opt-out.yaml) or "text me again"
+    (opt-in.yaml, whole messages only), normalized."""
 
     whole_message: frozenset[Phrase] = frozenset()
     polite: tuple[Phrase, ...] = ()
@@ -47,7 +50,7 @@ class OptOutWords:
     care: frozenset[str] = frozenset()
 
     @classmethod
-    def build(cls, whole_message=(), polite=(), about_texts=(), unless_care=(), texts=(), between=(), care=()) -> "OptOutWords":
+    def build(cls, whole_message=(), polite=(), about_texts=(), unless_care=(), texts=(), between=(), care=()) -> "PlainWords":
         """From the words as staff write them (any case, accents and punctuation ignored)."""
         return cls(
             whole_message=frozenset(p for p in map(phrase, whole_message) if p),
@@ -71,7 +74,7 @@ def phrase(text: str) -> Phrase:
 FIELDS = ("whole_message", "polite", "about_texts", "unless_care", "texts", "between", "care")
 
 
-def problems(words: OptOutWords) -> list[tuple[str, str]]:
+def problems(words: PlainWords) -> list[tuple[str, str]]:
     """What is wrong with a language's opt-out words: (field, what to do), in words staff can act on."""
     found = []
     for name in ("about_texts", "unless_care"):
@@ -89,8 +92,9 @@ def problems(words: OptOutWords) -> list[tuple[str, str]]:
     return found
 
 
-def asks_to_stop(words: OptOutWords, text: str) -> bool:
-    """Whether the message `text` asks the line to stop texting, judged on the whole message."""
+def says(words: PlainWords, text: str) -> bool:
+    """Whether the message `text` says what `words` stand for (stop texting, or text again),
+    judged on the whole message."""
     tokens = tuple(normalize(text).split()[:MAX_WORDS])
     if not tokens:
         return False
@@ -103,7 +107,7 @@ def asks_to_stop(words: OptOutWords, text: str) -> bool:
     return False
 
 
-def _only_whole_phrases(words: OptOutWords, tokens: Phrase) -> bool:
+def _only_whole_phrases(words: PlainWords, tokens: Phrase) -> bool:
     """The message, once polite words are set aside, is one or more `whole_message` phrases."""
     rest: list[str] = []
     i = 0
@@ -127,11 +131,11 @@ def _only_whole_phrases(words: OptOutWords, tokens: Phrase) -> bool:
     return reach[-1]
 
 
-def _found(words: OptOutWords, pattern: Phrase, tokens: Phrase) -> bool:
+def _found(words: PlainWords, pattern: Phrase, tokens: Phrase) -> bool:
     return any(_matches_at(words, pattern, tokens, start) for start in range(len(tokens)))
 
 
-def _matches_at(words: OptOutWords, pattern: Phrase, tokens: Phrase, at: int) -> bool:
+def _matches_at(words: PlainWords, pattern: Phrase, tokens: Phrase, at: int) -> bool:
     if not pattern:
         return True
     head, rest = pattern[0], pattern[1:]
@@ -152,7 +156,7 @@ def _matches_at(words: OptOutWords, pattern: Phrase, tokens: Phrase, at: int) ->
     return ok and _matches_at(words, rest, tokens, at + 1)
 
 
-def _same(words: OptOutWords, token: str, word: str) -> bool:
+def _same(words: PlainWords, token: str, word: str) -> bool:
     """The same word, or for long words the same but for one typo."""
     if token == word:
         return True

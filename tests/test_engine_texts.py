@@ -47,6 +47,11 @@ TABLE = [
     (OUT, "please stop", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),
     (UNKNOWN, "no more texts", "sms", ["en.sms:opted_out"], "en", "stop", "opted_out", [OptOut(True)]),
     (NEW, "unsubscribe me", "whatsapp", ["en.sms:opted_out"], "en", "stop", "opted_out", [OptOut(True)]),
+    # -- opt-in in plain words: whole messages only
+    (OUT, "Please start texting me again", "sms", ["en.sms:opted_in"], "en", "start", "opted_in", [OptOut(False)]),
+    (OUT_ES, "quiero volver a recibir los mensajes", "sms", ["es.sms:opted_in"], "es", "start", "opted_in", [OptOut(False)]),
+    (NEW, "start texting me again", "sms", ["en.menu:main"], "en", "main", "answered", []),
+    (OUT, "should I start treatment again", "sms", [], "en", "blocked", "opted_out", []),
     (NEW, "CANCELAR", "sms", ["es.sms:opted_out"], "es", "stop", "opted_out", [OptOut(True)]),  # not Twilio's word
     (UNKNOWN, "STOP", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),  # the store could not say: still honoured
     (NEW, "STOP", "whatsapp", ["en.sms:opted_out"], "en", "stop", "opted_out", [OptOut(True)]),  # nobody else confirms
@@ -112,6 +117,8 @@ def test_texts(texter, body, channel, replies, lang, step, outcome, changes):
     ("stop texting me", "opt_out", ("en",), False),  # plain words: the line confirms them
     ("no quiero recibir más mensajes", "opt_out", ("es",), False),
     ("should I stop my treatment", None, None, None),
+    ("resubscribe me please", "opt_in", ("en",), False),
+    ("should I start my treatment again", None, None, None),
     ("", None, None, None),
     ("!!!", None, None, None),
 ])

@@ -112,7 +112,7 @@ def test_a_long_message_is_judged_whole_and_a_huge_one_on_its_start():
     assert LIB.asks_to_stop("stop texting me " + "side effects " * 5000) == ("en",)
 
 
-WORDS = optout.OptOutWords.build(
+WORDS = optout.PlainWords.build(
     whole_message=["stop", "opt out"], polite=["please", "thank you"],
     about_texts=["stop ... {texts}", "no more ... {texts}"], unless_care=["remove me"],
     texts=["texts", "messages"], between=["the", "me", "these", "sending", "any"], care=["trial"])
@@ -138,17 +138,43 @@ WORDS = optout.OptOutWords.build(
     ("!!!", False),
 ])
 def test_the_rules_on_a_small_vocabulary(message, stops):
-    assert optout.asks_to_stop(WORDS, message) is stops
+    assert optout.says(WORDS, message) is stops
 
 
 def test_problems_staff_can_act_on():
-    words = optout.OptOutWords.build(about_texts=["stop ...", "stop {texts}"], unless_care=["remove {texts}"],
+    words = optout.PlainWords.build(about_texts=["stop ...", "stop {texts}"], unless_care=["remove {texts}"],
                                      whole_message=["stop ..."])
     found = optout.problems(words)
     assert ("about_texts", "'stop ...' begins or ends with '...'; put it between two words") in found
     assert ("about_texts", "'stop {texts}' uses {texts} but no texts words are listed") in found
     assert ("unless_care", "'remove {texts}' names {texts}; it belongs in about_texts") in found
     assert ("whole_message", "'stop ...' cannot hold '...' or {texts}; put it in about_texts") in found
+
+
+ASKS_TO_START = [
+    ("start texting me again", "en"),
+    ("Resubscribe me please!", "en"),
+    ("ok, opt me back in", "en"),
+    ("quiero volver a recibir mensajes, por favor", "es"),
+    ("Denme de alta otra vez", "es"),
+]
+NOT_A_START = [
+    "I don't want texts again", "do not start texting me again", "should I start treatment again",
+    "start", "yes", "when do I start immunotherapy", "text me again when there are new trials",
+    "no quiero volver a recibir mensajes", "¿cuándo empiezo el tratamiento?", "si",
+]
+
+
+@pytest.mark.parametrize("message, language", ASKS_TO_START)
+def test_plain_words_asking_to_start_again(message, language):
+    assert LIB.asks_to_start(message) == (language,)
+    assert LIB.asks_to_stop(message) == ()
+
+
+@pytest.mark.parametrize("message", NOT_A_START)
+def test_only_a_whole_message_asks_to_start_again(message):
+    # "start", "yes" and "si" alone are keywords (or not), judged by the keyword rules first.
+    assert LIB.asks_to_start(message) == ()
 
 
 # -- the words staff edit: content/<lang>/opt-out.yaml --------------------------------------------
@@ -162,7 +188,7 @@ def test_a_synonym_that_asks_to_stop_is_refused_naming_its_file_and_line(content
     [problem] = caught.value.problems
     line = next(n for n, text in enumerate(side.read_text(encoding="utf-8").splitlines(), 1) if text.startswith("synonyms:"))
     assert str(problem).startswith(f"content/en/topics/side-effects.yaml:{line}:")
-    assert "'no more texts' would be taken as a request to stop texts (content/en/opt-out.yaml)" in str(problem)
+    assert "'no more texts' would be taken as a request to stop or start the texts (content/en/opt-out.yaml)" in str(problem)
 
 
 @pytest.mark.parametrize("old, new, field, message", [
@@ -286,6 +312,16 @@ def test_start_or_yes_without_an_opt_out_is_not_a_welcome_back(app, twilio, body
     # Twilio sends its own answer to START, YES and UNSTOP; the line gives what it has: the topics.
     assert twilio.text(body) == [lang.menus["main"].text]
     assert not opted_out(app)
+
+
+def test_plain_words_opt_in_after_an_opt_out_and_only_then(app, twilio):
+    assert twilio.text("start texting me again") == [EN.menus["main"].text]  # nothing to come back from
+    twilio.text("stop texting me")
+    assert twilio.text("I don't want texts again") == []  # not an opt-in (another opt-out, if anything)
+    assert opted_out(app)
+    assert twilio.text("please start texting me again") == [EN.sms["opted_in"]]
+    assert not opted_out(app)
+    assert twilio.text("side effects") == [EN.topics["side-effects"].text]
 
 
 def test_start_after_a_plain_opt_out_is_a_welcome_back(twilio):

@@ -334,12 +334,13 @@ def compliance_word(body: str) -> str:
 
 
 def opt_kind(body: str) -> str | None:
-    """"opt_out", "opt_in", "help" or None: the keyword rule, then opt-out in plain words (opt-out.yaml)."""
+    """"opt_out", "opt_in", "help" or None: the keyword rule, then opt-out and opt-in in plain words
+    (opt-out.yaml, opt-in.yaml)."""
     word = compliance_word(body)
     for kind, words in (("opt_out", OPT_OUT), ("opt_in", OPT_IN), ("help", HELP)):
         if word in words:
             return kind
-    return "opt_out" if LIB.asks_to_stop(body) else None
+    return "opt_out" if LIB.asks_to_stop(body) else "opt_in" if LIB.asks_to_start(body) else None
 
 
 def dressed(word: str) -> st.SearchStrategy[str]:

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from ..match import Matcher, Target, normalize
-from ..optout import FIELDS as OPT_OUT_FIELDS, OptOutWords
+from ..optout import FIELDS as PLAIN_FIELDS, PlainWords
 from ..optout import problems as optout_problems
 from ..readability import FORMULAS
 from ..speech import MAX_SPOKEN_SECONDS, WORDS_PER_MINUTE, Spoken, misread, spoken_seconds
@@ -141,7 +141,8 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
         sms_alphabet=settings.alphabet,
         plain=settings.plain,
         prompts_written=prompts_written,
-        opt_out_phrases=read_opt_out(reader, settings),
+        opt_out_phrases=read_plain_words(reader, settings, "opt-out.yaml"),
+        opt_in_phrases=read_plain_words(reader, settings, "opt-in.yaml"),
     )
     # The longest "not understood" reply must still fit.
     longest = max(keywords.values(), key=len)
@@ -154,14 +155,15 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
     return language if len(reader.problems) == before else None
 
 
-def read_opt_out(reader: Reader, settings: Settings) -> OptOutWords:
-    """opt-out.yaml: the plain words for "stop texting me" (a language without it has only sms_words)."""
-    path = settings.folder / "opt-out.yaml"
+def read_plain_words(reader: Reader, settings: Settings, name: str) -> PlainWords:
+    """opt-out.yaml or opt-in.yaml: the plain words for "stop texting me" or "start texting me
+    again" (a language without the file has only its sms_words)."""
+    path = settings.folder / name
     if not path.is_file():
-        return OptOutWords()
+        return PlainWords()
     data, lines, label = reader.read(path)
-    fields = reader.fields(data, lines, label, (), {}, {name: "list" for name in OPT_OUT_FIELDS})
-    words = OptOutWords.build(**fields)
+    fields = reader.fields(data, lines, label, (), {}, {field: "list" for field in PLAIN_FIELDS})
+    words = PlainWords.build(**fields)
     for name, problem in optout_problems(words):
         reader.error(label, lines.at(name), problem)
     return words

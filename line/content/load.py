@@ -14,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..match import normalize
-from ..optout import asks_to_stop
+from ..optout import says
 from . import checks
 from .language import Shared, load_language
 from .model import MAX_MENU_OPTIONS, PHONE_KEYS, RESERVED_KEYS, Language, Library, Source
@@ -133,7 +133,7 @@ def _phone_keys(reader: Reader, raw: dict, lines: Lines, label: str) -> dict[str
 
 def _check_shadowing(reader: Reader, languages: dict[str, Language]) -> None:
     """No keyword may hide a compliance word (Twilio acts on those in every language), nor be taken
-    as a request to stop the texts in plain words (opt-out.yaml)."""
+    as a request to stop the texts, or to start them again, in plain words (opt-out.yaml, opt-in.yaml)."""
     words = {}
     for lang in languages.values():
         for w in lang.opt_out_words | lang.opt_in_words | lang.help_words | lang.language_words:
@@ -142,9 +142,11 @@ def _check_shadowing(reader: Reader, languages: dict[str, Language]) -> None:
         for item in [*lang.topics.values(), *lang.menus.values()]:
             for phrase in ([item.keyword] if item.keyword else []) + list(item.synonyms):
                 line = reader.phrase_lines.get((item.file, normalize(phrase)), 0)
-                stops = [other.code for other in languages.values() if asks_to_stop(other.opt_out_phrases, phrase)]
+                stops = [f"content/{other.code}/{name}.yaml" for other in languages.values()
+                         for name, words in (("opt-out", other.opt_out_phrases), ("opt-in", other.opt_in_phrases))
+                         if says(words, phrase)]
                 if normalize(phrase) in words:
                     reader.error(item.file, line, f"'{phrase}' is the text word {words[normalize(phrase)]} (an opt-out, opt-in, help or language word); choose another")
                 elif stops:
-                    reader.error(item.file, line, f"'{phrase}' would be taken as a request to stop texts "
-                                 f"(content/{stops[0]}/opt-out.yaml); choose other words")
+                    reader.error(item.file, line, f"'{phrase}' would be taken as a request to stop or start the "
+                                 f"texts ({stops[0]}); choose other words")

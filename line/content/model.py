@@ -12,7 +12,7 @@ from datetime import date
 from typing import Iterator, Mapping
 
 from ..match import Matcher, normalize
-from ..optout import OptOutWords, asks_to_stop
+from ..optout import PlainWords, says
 from ..speech import Spoken
 from .yaml_source import Problem
 
@@ -143,7 +143,8 @@ class Language:
     sms_alphabet: str = "gsm-7"
     plain: PlainLanguage = PlainLanguage()
     prompts_written: tuple[Written, ...] = ()  # prompts.yaml as written: sms, then voice
-    opt_out_phrases: OptOutWords = OptOutWords()  # plain words for "stop texting me" (opt-out.yaml)
+    opt_out_phrases: PlainWords = PlainWords()  # plain words for "stop texting me" (opt-out.yaml)
+    opt_in_phrases: PlainWords = PlainWords()  # ... and for "start texting me again" (opt-in.yaml)
 
     def item(self, item_id: str) -> Topic | Menu:
         return self.topics.get(item_id) or self.menus[item_id]
@@ -189,7 +190,11 @@ class Library:
 
     def asks_to_stop(self, text: str) -> tuple[str, ...]:
         """The languages whose plain words (opt-out.yaml) take `text` as a request to stop texting."""
-        return tuple(code for code, lang in self.languages.items() if asks_to_stop(lang.opt_out_phrases, text))
+        return tuple(code for code, lang in self.languages.items() if says(lang.opt_out_phrases, text))
+
+    def asks_to_start(self, text: str) -> tuple[str, ...]:
+        """The languages whose plain words (opt-in.yaml) take `text` as a request to text again."""
+        return tuple(code for code, lang in self.languages.items() if says(lang.opt_in_phrases, text))
 
     def next_language(self, code: str) -> Language:
         """The language the language key switches to: the next one, round the list."""

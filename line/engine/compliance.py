@@ -5,7 +5,8 @@ it ("stop!") is ignored. Each language lists its own words (content/<lang>/langu
 opt-out in plain words ("stop texting me", "ya no me manden mensajes"), judged on the whole
 message (line/optout.py, with the words of content/<lang>/opt-out.yaml): the law asks that any
 reasonable way of saying it is honoured, and never a question about care ("should I stop my
-treatment"). Both run before anything else is made of a message.
+treatment"); then opt-in in plain words, whole messages only ("start texting me again":
+opt-in.yaml). All run before anything else is made of a message.
 """
 from __future__ import annotations
 
@@ -40,5 +41,8 @@ def judge(library: Library, body: str) -> Compliance | None:
         if owners:
             confirmed = kind == "opt_out" and any(word in lang.confirmed_by_twilio for lang in library.languages.values())
             return Compliance(kind, owners, confirmed)
-    owners = library.asks_to_stop(body)
-    return Compliance("opt_out", owners) if owners else None
+    owners = library.asks_to_stop(body)  # before an opt-in: if both, the texts stop
+    if owners:
+        return Compliance("opt_out", owners)
+    owners = library.asks_to_start(body)
+    return Compliance("opt_in", owners) if owners else None
