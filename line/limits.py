@@ -48,6 +48,7 @@ from limits.strategies import FixedWindowRateLimiter
 
 from .outbound import reachable
 from .runtime import PREVIEW, runtime
+from .engine import memo
 from .engine.compliance import compliance_word
 
 log = logging.getLogger(__name__)
@@ -255,7 +256,8 @@ class Limits:
     def asks_to_stop(self, body: str) -> bool:
         """An opt-out in plain words ("stop texting me") is recorded whatever the limits."""
         try:
-            return bool(runtime().library().asks_to_stop(body))
+            said = memo.judge(runtime().library(), body)  # the engine's one judgement, remembered
+            return said is not None and said.kind == "opt_out"
         except Exception:  # no content: the keywords above still hold
             log.exception("no content for the plain opt-out words")
             return False

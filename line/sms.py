@@ -16,7 +16,7 @@ from flask import Blueprint, request
 from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
-from .engine import texts
+from .engine import memo, texts
 from .runtime import runtime, show
 from .twiml import FALLBACK_TEXT, twiml
 
@@ -53,7 +53,7 @@ def texter_state(number: str) -> texts.Texter:
 def incoming_sms():
     rt = runtime()
     number = request.form.get("From", "").strip()
-    answer = texts.answer(rt.library(), texter_state(number), request.form.get("Body", ""), texts.channel_of(number))
+    answer = memo.answer(rt.library(), texter_state(number), request.form.get("Body", ""), texts.channel_of(number))
     rt.apply(answer.changes, number)
     show(answer)
     return reply(*answer.texts)

@@ -16,7 +16,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from .content import Library
-from .engine import calls
+from .engine import calls, memo
 from .engine.calls import Call, CallStep, Event
 from .runtime import runtime, show
 from .speech import split_sentences
@@ -46,12 +46,12 @@ def ask(event: Event):
     rt = runtime()
     library = rt.library()
     call, texting, refused = caller_state(library)
-    answer = calls.step(library, call, event, texting, rt.settings.silence_limit, refused)
+    answer = memo.step(library, call, event, texting, rt.settings.silence_limit, refused)
     rt.apply(answer.changes)
     if answer.send_text is not None:
         form = request.form
         outcome = rt.texter.send(form.get("From", ""), form.get("To", ""), form.get("CallSid", ""), answer.send_text)
-        answer = calls.step(library, answer.call, Event("texted", outcome=outcome), texting,
+        answer = memo.step(library, answer.call, Event("texted", outcome=outcome), texting,
                             rt.settings.silence_limit, refused)
         rt.apply(answer.changes)
     return encoded(library, answer)
@@ -112,7 +112,7 @@ def voice_failed(exc: Exception):
 def quiet_answer(event: Event):
     """The answer for a step that records and sends nothing: a failure, a number over its limit."""
     library = runtime().library()
-    return encoded(library, calls.step(library, Call.from_args(library, request.args), event))
+    return encoded(library, memo.step(library, Call.from_args(library, request.args), event))
 
 
 # -- TwiML -------------------------------------------------------------------------------------

@@ -200,3 +200,21 @@ def test_the_call_state_in_the_url(args, expected):
     call = Call.from_args(LIB, args)
     assert call == expected
     assert Call.from_args(LIB, {k: str(v) for k, v in call.args().items()}) == call
+
+
+def test_the_memo_gives_what_the_engine_gives_for_every_input():
+    """line/engine/memo.py remembers answers keyed by every input of the engine's pure function:
+    the same inputs, the same (remembered) answer; any input changed, the engine's own answer."""
+    from line.engine import memo
+
+    for call, event, texting, *_ in TABLE:
+        first = memo.step(LIB, call, event, texting, LIMIT)
+        assert first == step(LIB, call, event, texting, LIMIT)
+        assert memo.step(LIB, call, event, texting, LIMIT) is first
+    topic = Event("choose", digits="3")
+    offered = memo.step(LIB, Call("treatment", "en"), topic, True, LIMIT)
+    assert "7" in "".join(k.key for k in offered.keys)
+    assert "7" not in "".join(k.key for k in memo.step(LIB, Call("treatment", "en"), topic, False, LIMIT).keys)
+    other = load_library("content")  # another load is another version of the content, kept apart
+    assert hash(other) != hash(LIB) and other != LIB
+    assert memo.step(other, MAIN, Event("call"), False, LIMIT) is not memo.step(LIB, MAIN, Event("call"), False, LIMIT)

@@ -139,3 +139,11 @@ def test_the_channel_is_told_by_the_address(address, channel):
 def test_a_compliance_word_is_the_whole_message_without_stray_punctuation():
     assert compliance_word("  stop!! ") == "STOP"
     assert compliance_word("opt out") == "OPT OUT"
+
+
+@pytest.mark.parametrize("texter, body, channel", [row[:3] for row in TABLE])
+def test_the_memo_gives_what_the_engine_gives(texter, body, channel):
+    from line.engine import memo
+
+    assert memo.answer(LIB, texter, body, channel) == answer(LIB, texter, body, channel)
+    assert memo.judge(LIB, body) == judge(LIB, body)

@@ -166,8 +166,11 @@ class Language:
             yield topic.written["speech"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Library:
+    """One version of the content, all languages. Compared and hashed as itself (one load, one
+    library), so the engine's memo (line/engine/memo.py) can be keyed by it."""
+
     languages: Mapping[str, Language]
     default_language: str
     keys: Mapping[str, str]  # reserved name -> phone key

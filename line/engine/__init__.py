@@ -6,6 +6,8 @@ or caller, and what they sent, pressed or said.
 - `understand.understand(library, lang, words, channel)`: free words -> a `Meaning` (a topic, a
   menu, a spoken command, a language, or nothing).
 - `compliance.judge(library, body)`: opt-out, opt-in and help, judged in this one place.
+- `memo.step`, `memo.answer`, `memo.judge`: the same, remembered (keyed by every input; the
+  channels and the rate limits call these).
 
 Results are plain frozen objects: the words, the keys offered, a transfer, a text to send and
 the state changes to record (`changes.py`). The engine imports no web library: the channels
