@@ -99,7 +99,10 @@ def measure(text: str, formula: str = "flesch-kincaid-grade", target: float = 7.
     if formula == "flesch-kincaid-grade":
         score = 0.39 * (n_words / n_sents) + 11.8 * (n_syll / n_words) - 15.59
     else:
-        score = 206.84 - 0.60 * (100 * n_syll / n_words) - 1.02 * (100 * n_sents / n_words)
+        # Fernandez-Huerta (1959) as corrected by Gwillim Law (2011): P syllables per 100 words,
+        # F words per sentence. The often-copied form with F as sentences per 100 words scores
+        # shorter sentences as harder, the opposite of Flesch's formula it adapts.
+        score = 206.84 - 0.60 * (100 * n_syll / n_words) - 1.02 * (n_words / n_sents)
     return Reading(formula, round(score, 1), target, higher_is_easier, len(all_words), len(sents), max(counts, default=0))
 
 

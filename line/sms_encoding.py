@@ -11,7 +11,7 @@ GSM7_BASIC = set(
 # The extension table: an escape septet plus the character, so each counts twice.
 GSM7_EXTENDED = set("^{}\\[]~|€\f")
 
-MAX_SEGMENTS = 2
+MAX_SEGMENTS = 2  # a language's budget unless its language.yaml sets sms_segments
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,13 @@ class SmsCount:
     @property
     def limit(self) -> int:
         """Characters (units) allowed in MAX_SEGMENTS segments in this encoding."""
-        return (153 if self.encoding == "GSM-7" else 67) * MAX_SEGMENTS
+        return self.limit_in(MAX_SEGMENTS)
+
+    def limit_in(self, segments: int) -> int:
+        """Characters (units) allowed in this many segments in this encoding."""
+        if segments == 1:
+            return 160 if self.encoding == "GSM-7" else 70
+        return (153 if self.encoding == "GSM-7" else 67) * segments
 
 
 def count(text: str) -> SmsCount:

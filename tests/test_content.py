@@ -17,7 +17,7 @@ PROMPTS = "en/prompts.yaml"
 LANGUAGE = "en/language.yaml"
 SHARED = "shared.yaml"
 TREATMENT_OPTIONS = "options: [how-given, where, side-effects, needle-site]"
-SIDE_TEXT_END = "Ask your health care provider. Text NEEDLE for more."
+SIDE_TEXT_END = "Needle site: text NEEDLE."
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ def test_a_missing_field_in_a_topic(content_copy):
 def test_an_unknown_field_lists_the_known_ones(content_copy):
     line = append(content_copy, SIDE, "colour: blue\n")
     text = only_problem(refused(content_copy), SIDE, line, "unknown field 'colour'")
-    assert "keyword, label, reviewed, sources, speech, synonyms, text" in text
+    assert "keyword, label, review, reviewed, sources, speech, synonyms, text" in text
 
 
 def test_an_empty_text(content_copy):
@@ -203,7 +203,7 @@ def test_a_plain_apostrophe_and_dash_are_fine(content_copy):
 
 
 def test_a_text_too_long_for_two_segments(content_copy):
-    edit(content_copy, SIDE, SIDE_TEXT_END, "Ask your health care provider about it. " * 5 + "Text NEEDLE for more.")
+    edit(content_copy, SIDE, SIDE_TEXT_END, "Ask your health care provider about it. " * 3 + "Text NEEDLE for more.")
     text = problem(refused(content_copy), SIDE, line_of(content_copy, SIDE, "text:"), "the text (with its source line)")
     assert "3 text segments; the most is 306 characters (2 segments)" in text
 

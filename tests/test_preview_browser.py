@@ -102,7 +102,7 @@ def test_a_staff_member_texts_and_calls_in_the_browser(server, driver):
     sms = driver.find_element(By.ID, "sms-input")
     sms.send_keys("side effects")
     driver.find_element(By.ID, "sms-send").click()
-    log = wait_for_text(driver, "sms-log", "Side effects differ for each person and cancer.")
+    log = wait_for_text(driver, "sms-log", "Side effects are different for each patient and each cancer.")
     assert "You: side effects" in log.text
 
     driver.find_element(By.ID, "call-btn").click()

@@ -79,4 +79,25 @@ def reviews_out_of_date(library: Library, today: date) -> Iterator[Problem]:
                                                                    "check it against its sources")
 
 
-CHECKS: tuple[Check, ...] = (words_broken_at_a_dash, long_sentences, plain_summaries, reviews_out_of_date)
+def glossary_words(library: Library, today: date) -> Iterator[Problem]:
+    """A word the language's glossary.yaml lists to avoid (a calque, a word written around
+    "cancer", a second name for one idea), in anything a texter reads or a caller hears."""
+    for lang in library.languages.values():
+        if not lang.avoid:
+            continue
+        pieces = [*lang.written(), *(t.written["label"] for t in lang.topics.values())]
+        for w in pieces:
+            for entry in lang.avoid:
+                found = entry.found_in(w.text)
+                if found:
+                    yield warning(w.file, w.line, f"'{w.name}' says '{found}'; the glossary asks for '{entry.use}' "
+                                                  f"({entry.why})")
+        for menu in lang.menus.values():
+            for entry in lang.avoid:
+                found = entry.found_in(menu.label) if menu.keyword else None
+                if found:
+                    yield warning(menu.file, 0, f"menu '{menu.id}' is named '{menu.label}', which says '{found}'; "
+                                                f"the glossary asks for '{entry.use}' ({entry.why})")
+
+
+CHECKS: tuple[Check, ...] = (words_broken_at_a_dash, long_sentences, plain_summaries, reviews_out_of_date, glossary_words)

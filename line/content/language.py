@@ -22,8 +22,8 @@ from ..optout import problems as optout_problems
 from ..readability import FORMULAS
 from ..speech import MAX_SPOKEN_SECONDS, WORDS_PER_MINUTE, Spoken, misread, spoken_seconds
 from .model import (ALPHABETS, FACTS, KEYWORD, MAX_HINTS, MAX_MENU_OPTIONS, PLACEHOLDER, SMS_PROMPTS,
-                    SPOKEN_COMMANDS, TRANSLATION_STATES, VOICE_PROMPTS, Language, Menu, PlainLanguage, Source,
-                    Topic, Voice, Written, fill)
+                    SPOKEN_COMMANDS, TRANSLATION_STATES, VOICE_PROMPTS, Avoid, Language, Menu, PlainLanguage, Source,
+                    TextBudget, Topic, Voice, Written, fill)
 from .reader import Reader
 from .yaml_source import Lines
 
@@ -47,7 +47,7 @@ class Settings:
     fields: Mapping[str, object]  # language.yaml's top-level fields, checked
     facts: Mapping[str, str]  # shared.yaml's phone, email and office
     sources: Mapping[str, Source]  # shared.yaml's sources
-    alphabet: str
+    budget: TextBudget  # what one text may cost
     voice: Mapping[str, str]
     spoken: Spoken
     line_name: str
@@ -105,6 +105,7 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
     phrases = Phrases(reader)
     topics, broken_topics = read_topics(reader, settings, sms, phrases)
     menus = read_menus(reader, settings, sms, topics, broken_topics, phrases)
+    avoid = read_glossary(reader, settings)
 
     label, lines = settings.file, settings.lines
     for i, w in enumerate(settings.fields["menu_words"]):
@@ -138,7 +139,7 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
         })[:MAX_HINTS]),
         matcher=matcher,
         language_words=frozenset(normalize(w) for w in settings.fields.get("language_words", [])),
-        sms_alphabet=settings.alphabet,
+        text_budget=settings.budget, avoid=avoid,
         plain=settings.plain,
         prompts_written=prompts_written,
         opt_out_phrases=read_plain_words(reader, settings, "opt-out.yaml"),
@@ -148,7 +149,7 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
     longest = max(keywords.values(), key=len)
     worst = " ".join([sms["not_understood"], fill(sms["suggestion"], keyword=longest)]) + "\n" + menus["main"].text
     reader.check_sms(worst, settings.label("prompts.yaml"), 0,
-                     "the reply to a text that is not understood (with the longest suggestion)", settings.alphabet)
+                     "the reply to a text that is not understood (with the longest suggestion)", settings.budget)
     for word in words["confirmed_by_twilio"]:
         if word.upper() not in language.opt_out_words:
             reader.error(label, lines.at("sms_words", "confirmed_by_twilio"), f"'{word}' is not an opt-out word")
@@ -169,6 +170,22 @@ def read_plain_words(reader: Reader, settings: Settings, name: str) -> PlainWord
     return words
 
 
+def read_glossary(reader: Reader, settings: Settings) -> tuple[Avoid, ...]:
+    """glossary.yaml, if the language has one: the terms it prefers (for translators) and the
+    words to avoid, each with what to write instead and why (which `line check` looks for)."""
+    path = settings.folder / "glossary.yaml"
+    if not path.is_file():
+        return ()
+    data, lines, label = reader.read(path)
+    data = reader.fields(data, lines, label, (), {"avoid": "entries"}, {"preferred": "words"})
+    avoid = []
+    for i, entry in enumerate(data.get("avoid", [])):
+        f = reader.fields(entry, lines, label, ("avoid", i), {"words": "list", "use": "text", "why": "text"})
+        if len(f) == 3:
+            avoid.append(Avoid(tuple(f["words"]), f["use"], f["why"]))
+    return tuple(avoid)
+
+
 def read_settings(reader: Reader, folder: Path, shared: Shared) -> Settings | None:
     """language.yaml, checked; None when it has problems."""
     p = reader
@@ -180,10 +197,14 @@ def read_settings(reader: Reader, folder: Path, shared: Shared) -> Settings | No
         "name": "text", "line_name": "text", "voice": "map", "spoken": "map", "citations": "words",
         "sms_words": "map", "menu_words": "list", "voice_words": "map",
     }, {"citation_joiner": "text", "plain_language": "map", "office_name": "text", "sms_alphabet": "text",
-        "language_words": "list"})
-    alphabet = lang.get("sms_alphabet", "gsm-7")
+        "language_words": "list", "sms_segments": "text"})
+    alphabet = lang.get("sms_alphabet", TextBudget.alphabet)
     if alphabet not in ALPHABETS:
         p.error(label, lines.at("sms_alphabet"), f"sms_alphabet must be one of {', '.join(ALPHABETS)}")
+    segments = lang.get("sms_segments", str(TextBudget.segments))
+    if not re.fullmatch(r"[1-9]", segments.strip()):
+        p.error(label, lines.at("sms_segments"), "sms_segments must be a number of text segments from 1 to 9, like \"4\"")
+        segments = str(TextBudget.segments)
     voice = p.fields(lang.get("voice", {}), lines, label, ("voice",), {
         "twilio_voice": "text", "twilio_language": "text", "speech_language": "text", "espeak_voice": "text"})
     spoken_raw = p.fields(lang.get("spoken", {}), lines, label, ("spoken",), {
@@ -226,7 +247,7 @@ def read_settings(reader: Reader, folder: Path, shared: Shared) -> Settings | No
     office = lang.get("office_name", facts["office"])
     return Settings(
         code=folder.name, folder=folder, file=label, lines=lines, fields=MappingProxyType(lang),
-        facts=facts, sources=shared.sources, alphabet=alphabet, voice=MappingProxyType(voice), spoken=spoken, line_name=line_name,
+        facts=facts, sources=shared.sources, budget=TextBudget(alphabet, int(segments)), voice=MappingProxyType(voice), spoken=spoken, line_name=line_name,
         text_facts=MappingProxyType({**facts, "line_name": line_name, "office": office}),
         voice_facts=MappingProxyType({
             "line_name": spoken.say(line_name), "office": spoken.say(office),
@@ -274,7 +295,7 @@ def read_prompts(reader: Reader, settings: Settings) -> tuple[dict, dict, tuple[
             if channel == "sms":
                 sms[name] = settings.text_fill(template)
                 if not known[name]:
-                    p.check_sms(sms[name], label, line, f"the text '{name}'", settings.alphabet)
+                    p.check_sms(sms[name], label, line, f"the text '{name}'", settings.budget)
             else:
                 voice[name] = settings.voice_fill(template)
     return sms, voice, tuple(sorted(written, key=lambda w: (not w.spoken, w.line)))
@@ -293,10 +314,13 @@ def read_topics(reader: Reader, settings: Settings, sms: dict, phrases: Phrases)
         data, lines, label = p.read(path)
         f = p.fields(data, lines, label, (), {
             "keyword": "text", "label": "text", "sources": "list", "reviewed": "text",
-            "text": "text", "speech": "text"}, {"synonyms": "list", "translation": "text"})
+            "text": "text", "speech": "text"}, {"synonyms": "list", "translation": "text", "review": "text"})
         translation = f.get("translation", "original")
         if translation not in TRANSLATION_STATES:
             p.error(label, lines.at("translation"), f"translation must be one of {', '.join(TRANSLATION_STATES)}")
+        elif translation == "reviewed" and "review" not in f:
+            p.error(label, lines.at("translation"), "a translation marked reviewed needs a 'review' note: "
+                                                    "what was checked, sentence by sentence, and when")
         tid = path.stem
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", tid):
             p.error(label, 0, "a topic's file name must be lower-case letters, digits and dashes")
@@ -323,9 +347,9 @@ def read_topics(reader: Reader, settings: Settings, sms: dict, phrases: Phrases)
         citation = settings.joiner.join(settings.citations[s] for s in f["sources"])
         body = settings.text_fill(f["text"])
         text = body + " " + fill(sms["topic_footer"], citation=citation)
-        p.check_sms(text, label, lines.at("text"), "the text (with its source line)", settings.alphabet)
+        p.check_sms(text, label, lines.at("text"), "the text (with its source line)", settings.budget)
         p.check_sms(fill(sms["from_call"], topic=body, citation=citation), label, lines.at("text"),
-                    "the text sent to a caller (with the referral office's contact)", settings.alphabet)
+                    "the text sent to a caller (with the referral office's contact)", settings.budget)
         speech = settings.voice_fill(f["speech"])
         seconds = spoken_seconds(speech)
         if seconds > MAX_SPOKEN_SECONDS:
@@ -405,7 +429,7 @@ def read_menus(reader: Reader, settings: Settings, sms: dict, topics: dict[str, 
             text = fill(sms["submenu"], label=f["label"], options=option_lines(f["options"]))
             label_text = f["label"]
         path = ("main",) if mid == "main" else ("menus", mid)
-        p.check_sms(text, label, lines.at(*path), f"the text for menu '{mid}'", settings.alphabet)
+        p.check_sms(text, label, lines.at(*path), f"the text for menu '{mid}'", settings.budget)
         menus[mid] = Menu(
             id=mid, keyword=f.get("keyword"), label=label_text, spoken_label=settings.voice_fill(label_text),
             synonyms=tuple(f.get("synonyms", ())), options=tuple(f["options"]), text=text, file=label,

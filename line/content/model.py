@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterator, Mapping
 
+from .. import sms_encoding
 from ..match import Matcher, normalize
 from ..optout import PlainWords, says
 from ..speech import Spoken
@@ -114,6 +115,35 @@ class Voice:
 
 
 @dataclass(frozen=True)
+class Avoid:
+    """A word the language's glossary.yaml asks writers to avoid, and what to write instead."""
+
+    words: tuple[str, ...]  # the forms to look for, as written
+    use: str
+    why: str
+
+    def found_in(self, text: str) -> str | None:
+        """The first of these words in `text` (whole words, any case), or None."""
+        for word in self.words:
+            m = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, flags=re.IGNORECASE)
+            if m:
+                return m.group(0)
+        return None
+
+
+@dataclass(frozen=True)
+class TextBudget:
+    """What one text may cost in a language (language.yaml's sms_alphabet and sms_segments)."""
+
+    alphabet: str = "gsm-7"  # "gsm-7": plain GSM-7 only; "any": UCS-2 too (accents, as Spanish needs)
+    segments: int = sms_encoding.MAX_SEGMENTS  # the most segments one text may cost
+
+    def limit(self, encoding: str) -> int:
+        """Characters a text in this encoding may have."""
+        return sms_encoding.SmsCount(encoding, 0, 0, ()).limit_in(self.segments)
+
+
+@dataclass(frozen=True)
 class PlainLanguage:
     """How a language's spoken summaries are measured (language.yaml's plain_language)."""
 
@@ -140,7 +170,8 @@ class Language:
     speech_hints: str
     matcher: Matcher
     language_words: frozenset[str] = frozenset()  # normalized words that switch to this language
-    sms_alphabet: str = "gsm-7"
+    text_budget: TextBudget = TextBudget()
+    avoid: tuple[Avoid, ...] = ()  # glossary.yaml's words to avoid, if the language has one
     plain: PlainLanguage = PlainLanguage()
     prompts_written: tuple[Written, ...] = ()  # prompts.yaml as written: sms, then voice
     opt_out_phrases: PlainWords = PlainWords()  # plain words for "stop texting me" (opt-out.yaml)

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from .. import sms_encoding
-from .model import PLACEHOLDER
+from .model import PLACEHOLDER, TextBudget
 from .yaml_source import ContentError, Lines, Problem, load
 
 KINDS = {  # kind of field -> (is it right?, how a problem describes what it must be)
@@ -20,6 +20,8 @@ KINDS = {  # kind of field -> (is it right?, how a problem describes what it mus
     "map": (lambda v: isinstance(v, dict), "a set of 'name: value' lines"),
     "words": (lambda v: isinstance(v, dict) and all(isinstance(x, str) and x.strip() for x in v.values()),
               "a set of 'name: words' lines, each with some words"),
+    "entries": (lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
+                "a list of entries, each starting with '- ' and holding 'name: value' lines"),
 }
 
 
@@ -63,8 +65,8 @@ class Reader:
         return data, lines, label
 
     def fields(self, data: dict, lines: Lines, label: str, path: tuple, required: dict, optional: dict | None = None) -> dict:
-        """Check a mapping's fields: required and optional name -> kind ('text', 'list', 'map', or
-        'words': a map whose every value is a piece of text)."""
+        """Check a mapping's fields: required and optional name -> kind ('text', 'list', 'map',
+        'words': a map whose every value is a piece of text, or 'entries': a list of maps)."""
         optional = optional or {}
         out = {}
         if label in self.unreadable:  # its one real problem is reported; its fields would only be noise
@@ -95,14 +97,15 @@ class Reader:
                 choices = ", ".join("{" + a + "}" for a in sorted(allowed))
                 self.error(label, line, f"'{name}' uses {{{place}}}, which is not known here (known: {choices})")
 
-    def check_sms(self, text: str, label: str, line: int, what: str, alphabet: str = "gsm-7") -> None:
+    def check_sms(self, text: str, label: str, line: int, what: str, budget: TextBudget = TextBudget()) -> None:
         c = sms_encoding.count(text)
-        if c.encoding != "GSM-7" and alphabet == "gsm-7":
+        if c.encoding != "GSM-7" and budget.alphabet == "gsm-7":
             chars = ", ".join(sms_encoding.describe(ch) for ch in c.offending)
             self.error(label, line, f"{what} is not plain GSM-7 text because of {chars}; it would be sent as UCS-2 ({c.segments} segments)")
-        elif c.segments > sms_encoding.MAX_SEGMENTS:
+        elif c.segments > budget.segments:
             why = "" if c.encoding == "GSM-7" else (" in UCS-2, because of " + ", ".join(sms_encoding.describe(ch) for ch in c.offending))
-            self.error(label, line, f"{what} is {c.units} characters, {c.segments} text segments{why}; the most is {c.limit} characters ({sms_encoding.MAX_SEGMENTS} segments)")
+            self.error(label, line, f"{what} is {c.units} characters, {c.segments} text segments{why}; the most is "
+                                    f"{budget.limit(c.encoding)} characters ({budget.segments} segments)")
 
     def date(self, raw: str | None, label: str, line: int) -> date | None:
         if raw is None:
