@@ -127,3 +127,20 @@ def test_line_report_counts_whatsapp_messages_with_the_texts(app, whatsapp, twil
     assert usage.per_day == [(today, 3, 0)]
     assert dict(usage.topics["sms"]) == {EN.topics["side-effects"].label: 2}
     assert usage.outcomes["answered"] == {"sms": 2} and usage.outcomes["opted_out"] == {"sms": 1}
+
+
+@pytest.mark.parametrize("body, lang", [("stop texting me", EN), ("no more messages please", EN),
+                                        ("ya no me manden mensajes", ES)])
+def test_plain_words_opt_out_on_whatsapp_confirmed_once(whatsapp, body, lang):
+    assert whatsapp.text(body) == [lang.sms["opted_out"]]
+    assert whatsapp.text(body) == []
+    assert whatsapp.text("side effects") == []
+    assert whatsapp.text("should I stop my treatment") == []
+    assert whatsapp.text("start texting me again") == [EN.sms["opted_in"]]
+    assert whatsapp.text("side effects") == [EN.topics["side-effects"].text]
+
+
+def test_a_care_question_with_stop_words_is_answered_on_whatsapp(whatsapp):
+    [reply] = whatsapp.text("how do I stop the side effects")
+    assert reply == EN.topics["side-effects"].text
+    assert whatsapp.text("side effects") == [EN.topics["side-effects"].text]
