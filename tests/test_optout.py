@@ -43,6 +43,11 @@ ASKS_TO_STOP = [
     ("por favor bórrenme de su lista, borren mi número", "es"),
     ("me quiero dar de baja", "es"),
     ("ya no más", "es"),
+    ("no longer interested, stop", "en"),
+    ("wrong number, please remove", "en"),
+    ("quit it", "en"),
+    ("bórrenme de la lista", "es"),
+    ("número equivocado", "es"),
 ]
 
 ABOUT_CARE = [
@@ -86,6 +91,13 @@ ABOUT_CARE = [
     "quiero dejar de fumar",
     "sáquenme del estudio",
     "me quiero dar de baja del ensayo",
+    "not interested in the trial",
+    "I'm not interested in chemo, what about immunotherapy",
+    "no me interesa el ensayo",
+    "can I stop by the clinic",
+    "no more chemo for me, what else is there",
+    "the itching will not stop, is that normal",
+    "no me dejan de doler las piernas",
 ]
 
 
