@@ -22,6 +22,7 @@ treatment", "how do I stop the side effects" and "can I cancel my appointment" m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from rapidfuzz.distance import Levenshtein
 
@@ -48,6 +49,19 @@ class PlainWords:
     texts: frozenset[str] = frozenset()
     between: frozenset[str] = frozenset()
     care: frozenset[str] = frozenset()
+
+    @cached_property
+    def whole_message_words(self) -> frozenset[str]:
+        """Every word of `polite` and `whole_message`: a message with any other word is not made of them."""
+        return frozenset(w for p in (*self.polite, *self.whole_message) for w in p)
+
+    @cached_property
+    def named_words(self) -> dict[Phrase, tuple[frozenset[str], tuple[str, ...]]]:
+        """The words each about_texts and unless_care phrase names: the short ones, said exactly,
+        and the long ones, which may have a typo."""
+        return {p: (frozenset(w for w in p if w not in (GAP, TEXTS) and len(w) < TYPO_MIN_CHARS),
+                    tuple(w for w in p if w not in (GAP, TEXTS) and len(w) >= TYPO_MIN_CHARS))
+                for p in (*self.about_texts, *self.unless_care)}
 
     @classmethod
     def build(cls, whole_message=(), polite=(), about_texts=(), unless_care=(), texts=(), between=(), care=()) -> "PlainWords":
@@ -100,15 +114,26 @@ def says(words: PlainWords, text: str) -> bool:
         return False
     if _only_whole_phrases(words, tokens):
         return True
-    if any(_found(words, p, tokens) for p in words.about_texts):
+    present = frozenset(tokens)
+    if any(_found(words, p, tokens) for p in words.about_texts if _may_hold(words, p, present)):
         return True
-    if any(_found(words, p, tokens) for p in words.unless_care):
+    if any(_found(words, p, tokens) for p in words.unless_care if _may_hold(words, p, present)):
         return not any(_same(words, token, care) for token in tokens for care in words.care)
     return False
 
 
+def _may_hold(words: PlainWords, pattern: Phrase, present: frozenset[str]) -> bool:
+    """Whether every word the pattern names is in the message (for long words, but for one typo):
+    without that no place in the message can match, so most patterns are passed over at once
+    instead of being tried at every word (the judge runs on every text)."""
+    short, long = words.named_words[pattern]
+    return short <= present and all(w in present or any(_same(words, t, w) for t in present) for w in long)
+
+
 def _only_whole_phrases(words: PlainWords, tokens: Phrase) -> bool:
     """The message, once polite words are set aside, is one or more `whole_message` phrases."""
+    if not words.whole_message_words.issuperset(tokens):
+        return False  # a word of neither kind: most messages, passed over at once
     rest: list[str] = []
     i = 0
     while i < len(tokens):
