@@ -23,6 +23,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask(__name__)
+    # Bodies are bounded as they are read (line/twilio_auth.read_body): werkzeug stops one byte
+    # past LINE_MAX_BODY_BYTES, so a body without a Content-Length that reaches it is refused.
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes + 1
     if settings.proxy_count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,
                                 x_host=settings.proxy_count, x_port=settings.proxy_count)
@@ -30,7 +33,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     content = LiveLibrary(settings.content_dir, settings.reload_seconds, snapshots=settings.data_dir / "published")
     store = Store(settings.database_url, load_secret(settings), retention_days=settings.retention_days)
     store.create()
-    check = SignatureCheck(settings.twilio_auth_token, settings.allow_unsigned, settings.public_base_url)
+    check = SignatureCheck(settings.twilio_auth_token, settings.allow_unsigned, settings.public_base_url,
+                           shared_keys=settings.webhook_shared_keys, max_body=settings.max_body_bytes,
+                           body_seconds=settings.body_timeout)
     limits = Limits(settings, store)  # per number, on /sms and /voice and on "get this by text"
     app.extensions["line_limits"] = limits
     app.extensions["line"] = Runtime(settings=settings, store=store, check_signature=check,

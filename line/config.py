@@ -55,6 +55,11 @@ class Settings:
     database_url: str = field(repr=False)  # may hold a password
     twilio_auth_token: str | None = field(repr=False)
     twilio_account_sid: str | None
+    twilio_api_key: str | None = None  # an API key (SK...) and its secret send texts instead of the token
+    twilio_api_secret: str | None = field(default=None, repr=False)
+    webhook_shared_keys: tuple[str, ...] = field(default=(), repr=False)  # SharedKey secrets: current, previous
+    max_body_bytes: int = 64 * 1024
+    body_timeout: float = 10.0
     allow_unsigned: bool = False
     public_base_url: str | None = None
     proxy_count: int = 0
@@ -88,6 +93,12 @@ class Settings:
             database_url=database_url,
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_api_key=env.get("TWILIO_API_KEY") or None,
+            twilio_api_secret=env.get("TWILIO_API_SECRET") or None,
+            webhook_shared_keys=tuple(key for key in (env.get("TWILIO_WEBHOOK_SHARED_KEY"),
+                                                      env.get("TWILIO_WEBHOOK_SHARED_KEY_PREVIOUS")) if key),
+            max_body_bytes=_int(env, "LINE_MAX_BODY_BYTES", 64 * 1024),
+            body_timeout=float(env.get("LINE_BODY_TIMEOUT") or 10.0),
             allow_unsigned=_flag(env.get("LINE_ALLOW_UNSIGNED")),
             public_base_url=(env.get("LINE_PUBLIC_URL") or "").rstrip("/") or None,
             proxy_count=_int(env, "LINE_PROXY_COUNT", 0),
@@ -114,6 +125,12 @@ class Settings:
         settings = cls(**values)
         if settings.audio_mode not in ("say", "files"):
             raise ValueError("LINE_AUDIO must be 'say' (Twilio's voice) or 'files' (play rendered clips)")
+        if settings.max_body_bytes < 4096:
+            raise ValueError("LINE_MAX_BODY_BYTES must be 4096 or more (Twilio's forms take a few KB)")
+        if not 0 < settings.body_timeout <= 14:
+            raise ValueError("LINE_BODY_TIMEOUT must be more than 0 and at most 14 seconds (Twilio waits 15)")
+        if bool(settings.twilio_api_key) != bool(settings.twilio_api_secret):
+            raise ValueError("TWILIO_API_KEY and TWILIO_API_SECRET go together: set both, or neither")
         if settings.retention_days < 1:
             raise ValueError("LINE_RETENTION_DAYS must be 1 or more")
         if settings.gather_timeout < 7:

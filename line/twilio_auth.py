@@ -1,45 +1,57 @@
-"""The X-Twilio-Signature check (fails closed). Texts sent to callers are in outbound.py."""
+"""Twilio's webhook signatures (fails closed), and the bounded read of the body they sign.
+
+Twilio signs with the account Auth Token (HMAC-SHA1), or, where a Webhook Setting says so, with
+a SharedKey (the header X-Twilio-Webhooks-Signature-Settings names the key and the algorithm,
+HMAC-SHA256). Texts sent to callers are in outbound.py.
+"""
 from __future__ import annotations
 
 import hmac
 import logging
 from functools import lru_cache
-from urllib.parse import parse_qsl
 
 from flask import abort, request
-from twilio.request_validator import RequestValidator
-from werkzeug.datastructures import ImmutableMultiDict
+from twilio.request_validator import (
+    HMAC_SHA1, SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm,
+)
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.sansio.utils import get_current_url, get_host
 
 log = logging.getLogger(__name__)
 
-FORM_TYPE = "application/x-www-form-urlencoded"
-QUICK_FORM_BYTES = 64 * 1024  # Twilio's webhook forms are a few KB; bigger bodies go through werkzeug
+MAX_BODY_BYTES = 64 * 1024  # LINE_MAX_BODY_BYTES: Twilio's webhook forms are a few KB
+BODY_SECONDS = 10.0  # LINE_BODY_TIMEOUT: Twilio sends its form at once
 
 
-def load_form() -> None:
-    """Parse the form Twilio posted, once, straight from the body: the same `parse_qsl` (and the
-    same handling of bad bytes) that werkzeug's form parser ends in, without its layers of stream
-    wrapping, in less than half its time. Anything but a small urlencoded body is left to
-    werkzeug, as `request.form` parses it (tests/test_properties.py checks both read the same
-    fields from any bytes)."""
-    req = request._get_current_object()
-    if "form" in req.__dict__:
-        return
-    environ = req.environ
-    if environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() != FORM_TYPE:
-        return
-    length = req.content_length
-    if length is None or length > QUICK_FORM_BYTES:
-        return
-    body = environ["wsgi.input"].read(length)  # exactly CONTENT_LENGTH bytes, as WSGI allows
-    req._cached_data = body  # what werkzeug's get_data() gives back once the body has been read
+def read_body(max_bytes: int, seconds: float) -> None:
+    """Read the request's body, at most `max_bytes` of it, for request.form and get_data().
+
+    A Content-Length over the bound is refused (413) before a byte is read; one within it is all
+    werkzeug will read, however long the body really is. A body without one (chunked) is cut
+    off while reading: the app's MAX_CONTENT_LENGTH is one byte more than the bound (see
+    create_app), so werkzeug stops there, and a body that reached it is refused.
+
+    Under gunicorn, a client that stops sending for `seconds` is given up (408): the wait for
+    each next piece of the body is bounded, so a stalled body frees its worker thread."""
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        log.warning("refused a body of %d bytes to %s (LINE_MAX_BODY_BYTES)", length, request.path)
+        abort(413)
+    sock = request.environ.get("gunicorn.socket")  # the client's socket, as gunicorn hands it over
+    before = sock.gettimeout() if sock is not None else None
+    if sock is not None:
+        sock.settimeout(seconds)
     try:
-        text = body.decode()
-    except UnicodeDecodeError:  # werkzeug too reads no field at all from such a body
-        req.form = ImmutableMultiDict()
-        return
-    req.form = ImmutableMultiDict(parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote"))
+        length = len(request.get_data(cache=True))  # kept: request.form parses what was read
+    except ClientDisconnected:  # stopped sending, or went away
+        log.warning("gave up a body that stopped coming to %s", request.path)
+        abort(408)
+    finally:
+        if sock is not None:
+            sock.settimeout(before)
+    if length > max_bytes:
+        log.warning("refused a body of more than %d bytes to %s (LINE_MAX_BODY_BYTES)", max_bytes, request.path)
+        abort(413)
 
 
 @lru_cache(maxsize=256)
@@ -70,39 +82,75 @@ class Fields(dict):
         return self[name]
 
 
-class SignatureCheck:
-    """A before_request hook for the webhook blueprints."""
+def same(a: str, b: str) -> bool:
+    """A constant-time comparison that any header value can reach (compare_digest refuses
+    non-ASCII str)."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogateescape"), b.encode("utf-8", "surrogateescape"))
 
-    def __init__(self, auth_token: str | None, allow_unsigned: bool, public_base_url: str | None):
-        self.validator = RequestValidator(auth_token) if auth_token else None
+
+class SignatureCheck:
+    """A before_request hook for the webhook blueprints: a request that no configured key could
+    have signed is refused (403) before its body is read; a signed one has its body read, within
+    the bound, and checked."""
+
+    def __init__(self, auth_token: str | None, allow_unsigned: bool, public_base_url: str | None,
+                 shared_keys: tuple[str, ...] = (), max_body: int = MAX_BODY_BYTES,
+                 body_seconds: float = BODY_SECONDS):
+        self.account = [RequestValidator(auth_token)] if auth_token else []
+        self.shared = [RequestValidator(key) for key in shared_keys if key]
         self.allow_unsigned = allow_unsigned
         self.public_base_url = public_base_url
+        self.max_body = max_body
+        self.body_seconds = body_seconds
         if allow_unsigned:
             log.warning(
                 "LINE_ALLOW_UNSIGNED is on: requests are NOT checked for Twilio's signature. "
                 "Anyone who can reach this server can use the line. Never run it like this in production."
             )
-        elif not auth_token:
+        elif not auth_token and not self.shared:
             log.error("TWILIO_AUTH_TOKEN is not set: every webhook request will be refused (403).")
 
+    def keys_for(self) -> tuple[list[RequestValidator], str]:
+        """The keys that could have signed this request, and with which algorithm, from its
+        headers alone: a SharedKey where Twilio says so, the account's Auth Token otherwise."""
+        settings = request.headers.get(SIGNATURE_SETTINGS_HEADER)
+        if settings is None:
+            return self.account, HMAC_SHA1
+        if not self.shared:
+            log.warning("refused a request signed with a SharedKey: TWILIO_WEBHOOK_SHARED_KEY is not set")
+        return self.shared, get_signature_algorithm(settings)
+
     def __call__(self):
-        load_form()
         if self.allow_unsigned:
+            read_body(self.max_body, self.body_seconds)
             return None
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not self.validator or not signature:
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        validators, algorithm = self.keys_for()
+        if not signature or not validators:
             log.warning("refused an unsigned request to %s", request.path)
-            abort(403)
-        url = signed_url(self.public_base_url)
-        if b"bodySHA256" in request.query_string and "bodySHA256" in request.args:
-            params = request.get_data(as_text=True)
-        else:
-            params = request.form
-            # The common case, checked once; the validator's full check (the URL with and
-            # without its port, JSON bodies) only when that does not match.
-            if hmac.compare_digest(self.validator.compute_signature(url, Fields(params.lists())), signature):
-                return None
-        if not self.validator.validate(url, params, signature):
+            abort(403)  # its body is never read
+        read_body(self.max_body, self.body_seconds)
+        try:
+            valid = self.valid(validators, signature, algorithm)
+        except (TypeError, ValueError) as exc:  # nothing Twilio sends; a forgery's odd shape
+            log.warning("refused a request to %s that cannot be checked: %s", request.path, type(exc).__name__)
+            valid = False
+        if not valid:
             log.warning("refused a request to %s with a signature that does not match", request.path)
             abort(403)
         return None
+
+    def valid(self, validators: list[RequestValidator], signature: str, algorithm: str) -> bool:
+        url = signed_url(self.public_base_url)
+        if b"bodySHA256" in request.query_string and "bodySHA256" in request.args:
+            # A JSON body: the URL carries the body's hash. Without one there is nothing to check.
+            if not all(request.args.getlist("bodySHA256")):
+                return False
+            body = request.get_data(as_text=True)
+            return any(v.validate(url, body, signature, algorithm) for v in validators)
+        params = Fields(request.form.lists())
+        # The common case, checked once per key; the validator's full check (the URL with and
+        # without its port) only when that does not match.
+        if any(same(v.compute_signature(url, params, algorithm), signature) for v in validators):
+            return True
+        return any(v.validate(url, params, signature, algorithm) for v in validators)

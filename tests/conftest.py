@@ -30,16 +30,16 @@ def fictional_numbers(region: str = "US"):
                 yield f"+1{area}5550{line}"
 
 
-def twilio_signature(token: str, url: str, params) -> str:
-    """Twilio's algorithm, written out independently of twilio-python (see shared/twilio-signature-vectors.md)."""
+def twilio_signature(token: str, url: str, params, digest=hashlib.sha1) -> str:
+    """Twilio's algorithm, written out independently of twilio-python (see shared/twilio-signature-vectors.md).
+    A SharedKey signs the same way with `digest=hashlib.sha256` (HMAC_SHA256)."""
     items = params.items(multi=True) if hasattr(params, "items") and hasattr(params, "getlist") else (
         params.items() if hasattr(params, "items") else params)
     values: dict[str, set] = {}
     for name, value in items:
         values.setdefault(name, set()).add(value)
     message = url + "".join(name + value for name in sorted(values) for value in sorted(values[name]))
-    digest = hmac.new(token.encode(), message.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+    return base64.b64encode(hmac.new(token.encode(), message.encode(), digest).digest()).decode()
 
 
 def make_settings(tmp_path: Path, **overrides) -> Settings:

@@ -3,6 +3,7 @@
 Known answers from shared/twilio-signature-vectors.md (twilio-python's own unit tests and
 Twilio's security documentation).
 """
+import hashlib
 import json
 import logging
 
@@ -12,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from conftest import CONTENT, NUMBER, TOKEN, make_settings, replies, twilio_signature
 from line import create_app
+from line.config import Settings
 from line.content import load_library
 from line.twilio_auth import SignatureCheck
 
@@ -218,3 +220,145 @@ def test_without_proxy_count_forwarded_headers_are_not_trusted(tmp_path):
     app = create_app(make_settings(tmp_path))
     assert text_line(app, signed_url="https://line.example.org/sms", headers=FORWARDED).status_code == 403
     assert answered(text_line(app, signed_url="http://localhost/sms", headers=FORWARDED))
+
+
+# -- a JSON body's hash --------------------------------------------------------------------------
+def test_an_empty_body_hash_with_any_signature_is_refused(tmp_path, caplog):
+    """The attack: `?bodySHA256=` with any signature got the 200 fallback and a traceback."""
+    client = create_app(make_settings(tmp_path)).test_client()
+    caplog.set_level(logging.INFO)
+    for query in ["?bodySHA256=", "?bodySHA256", "?bodySHA256=&bodySHA256=", "?lang=en&bodySHA256="]:
+        for signature in ["anything", "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "ñ"]:
+            response = client.post("/sms" + query, data=TEXT, base_url="http://localhost",
+                                   headers={"X-Twilio-Signature": signature})
+            assert response.status_code == 403, (query, signature)
+    assert "Traceback" not in caplog.text and not any(r.exc_info for r in caplog.records)
+
+
+def test_an_empty_body_hash_is_refused_even_when_signed(tmp_path):
+    """Signed over the URL with the empty hash and no parameters: still nothing to check the body by."""
+    app = create_app(make_settings(tmp_path))
+    url = "http://localhost/sms?bodySHA256="
+    response = app.test_client().post("/sms?bodySHA256=", data=JSON_BODY, content_type="application/json",
+                                      base_url="http://localhost",
+                                      headers={"X-Twilio-Signature": twilio_signature(TOKEN, url, {})})
+    assert response.status_code == 403
+
+
+# -- SharedKey signatures (HMAC-SHA256) ----------------------------------------------------------
+SHARED = "shared-key-secret"
+OLD_SHARED = "the-key-before-it"
+SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+
+
+def shared_headers(key, url="http://localhost/sms", params=TEXT, settings="key=KS1234,algorithm=HMAC_SHA256"):
+    return {"X-Twilio-Signature": twilio_signature(key, url, params, digest=hashlib.sha256),
+            SETTINGS_HEADER: settings}
+
+
+def shared_app(tmp_path, keys=(SHARED,), **overrides):
+    return create_app(make_settings(tmp_path, webhook_shared_keys=keys, **overrides))
+
+
+def test_a_shared_key_signature_is_accepted_next_to_the_auth_token(tmp_path):
+    app = shared_app(tmp_path)
+    client = app.test_client()
+    assert answered(client.post("/sms", data=TEXT, base_url="http://localhost", headers=shared_headers(SHARED)))
+    assert answered(text_line(app))  # the account's Auth Token still works
+
+
+def test_a_shared_key_signature_agrees_with_twilio_python(tmp_path):
+    """twilio-python's own HMAC_SHA256 signature is what the line accepts."""
+    from twilio.request_validator import HMAC_SHA256, RequestValidator
+
+    app = shared_app(tmp_path)
+    signature = RequestValidator(SHARED).compute_signature("http://localhost/sms", TEXT, HMAC_SHA256)
+    response = app.test_client().post("/sms", data=TEXT, base_url="http://localhost", headers={
+        "X-Twilio-Signature": signature, SETTINGS_HEADER: "key=KS1,algorithm=HMAC_SHA256"})
+    assert answered(response)
+
+
+def test_during_a_rotation_both_shared_keys_are_accepted(tmp_path):
+    app = shared_app(tmp_path, keys=(SHARED, OLD_SHARED))
+    client = app.test_client()
+    for key in (SHARED, OLD_SHARED):
+        assert answered(client.post("/sms", data=TEXT, base_url="http://localhost", headers=shared_headers(key)))
+    refused = client.post("/sms", data=TEXT, base_url="http://localhost", headers=shared_headers("a third key"))
+    assert refused.status_code == 403
+
+
+def test_settings_read_the_shared_keys(tmp_path):
+    settings = Settings.from_env({"LINE_DATA_DIR": str(tmp_path), "TWILIO_WEBHOOK_SHARED_KEY": SHARED,
+                                  "TWILIO_WEBHOOK_SHARED_KEY_PREVIOUS": OLD_SHARED})
+    assert settings.webhook_shared_keys == (SHARED, OLD_SHARED)
+    assert SHARED not in repr(settings) and OLD_SHARED not in repr(settings)
+
+
+@pytest.mark.parametrize("case, headers", [
+    ("SHA-256 with the Auth Token", {SETTINGS_HEADER: "key=KS1,algorithm=HMAC_SHA256",
+                                     "X-Twilio-Signature": twilio_signature(TOKEN, "http://localhost/sms", TEXT,
+                                                                            digest=hashlib.sha256)}),
+    ("the shared key without its header", {"X-Twilio-Signature": twilio_signature(
+        SHARED, "http://localhost/sms", TEXT, digest=hashlib.sha256)}),
+    ("SHA-1 with the shared key, said to be SHA-256", {
+        SETTINGS_HEADER: "key=KS1,algorithm=HMAC_SHA256",
+        "X-Twilio-Signature": twilio_signature(SHARED, "http://localhost/sms", TEXT)}),
+    ("an algorithm nobody supports", shared_headers(SHARED, settings="key=KS1,algorithm=HMAC_MD5")),
+    ("a changed parameter", shared_headers(SHARED, params=dict(TEXT, Body="menu"))),
+])
+def test_what_the_shared_key_did_not_sign_is_refused(tmp_path, case, headers):
+    response = shared_app(tmp_path).test_client().post("/sms", data=TEXT, base_url="http://localhost",
+                                                       headers=headers)
+    assert response.status_code == 403, case
+
+
+def test_a_shared_key_request_without_a_shared_key_set_is_refused_unread(tmp_path, caplog):
+    app = create_app(make_settings(tmp_path))
+    caplog.set_level(logging.WARNING)
+    response = app.test_client().post("/sms", data=TEXT, base_url="http://localhost",
+                                      headers=shared_headers(SHARED))
+    assert response.status_code == 403
+    assert "TWILIO_WEBHOOK_SHARED_KEY is not set" in caplog.text
+
+
+def test_a_shared_key_alone_is_enough(tmp_path):
+    """Without the Auth Token on the webhook host, SharedKey requests are still answered."""
+    app = shared_app(tmp_path, twilio_auth_token=None)
+    client = app.test_client()
+    assert answered(client.post("/sms", data=TEXT, base_url="http://localhost", headers=shared_headers(SHARED)))
+    assert text_line(app).status_code == 403
+
+
+# -- the body is read only for a request that could be signed ------------------------------------
+class Unreadable:
+    """A wsgi.input that fails the test if the line reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = readinto = read
+
+
+@pytest.mark.parametrize("headers, token", [
+    ({}, TOKEN),
+    ({"X-Twilio-Signature": ""}, TOKEN),
+    ({"X-Twilio-Signature": "anything"}, None),
+    ({"X-Twilio-Signature": "anything", SETTINGS_HEADER: "key=KS1,algorithm=HMAC_SHA256"}, TOKEN),
+], ids=["no signature", "empty signature", "no token", "SharedKey without a key"])
+def test_a_request_no_key_could_have_signed_is_refused_unread(tmp_path, headers, token):
+    app = create_app(make_settings(tmp_path, twilio_auth_token=token))
+    environ = {"wsgi.input": Unreadable()}
+    response = app.test_client().post("/sms", data=TEXT, base_url="http://localhost", headers=headers,
+                                      environ_overrides=environ)
+    assert response.status_code == 403
+
+
+def test_a_body_over_the_bound_is_refused_unread(tmp_path):
+    app = create_app(make_settings(tmp_path))
+    big = dict(TEXT, Body="a" * (64 * 1024))
+    headers = {"X-Twilio-Signature": twilio_signature(TOKEN, "http://localhost/sms", big)}
+    response = app.test_client().post("/sms", data=big, base_url="http://localhost", headers=headers)
+    assert response.status_code == 413
+    smaller = create_app(make_settings(tmp_path / "2", max_body_bytes=128 * 1024))
+    assert smaller.test_client().post("/sms", data=big, base_url="http://localhost",
+                                      headers=headers).status_code == 200
