@@ -17,9 +17,10 @@ requests is good practice too.
 import os
 
 worker_class = "gthread"
-# WEB_CONCURRENCY is the usual way hosts say how many processes to run.
+# WEB_CONCURRENCY is how hosts say how many processes to run (gunicorn's own convention); the
+# command line's --workers and --threads win over both.
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
-threads = int(os.environ.get("LINE_THREADS") or 16)
+threads = 16
 timeout = 30  # a worker silent this long is restarted
 graceful_timeout = 20
 keepalive = 5  # seconds an idle kept-alive (or silent new) connection may wait
