@@ -190,7 +190,11 @@ def test_a_content_reload_mid_run_is_all_old_then_all_new_and_costs_nothing(tmp_
             return "" if start < saved.get("good", float("inf")) else "the old text after the good edit was saved"
         return f"neither the old text nor the new: {replies!r}"
 
-    line = Line(tmp_path / "data", tmp_path / "gunicorn.log",
+    # Every worker must publish the edit, so the load must reach every worker: sync workers take
+    # one request at a time, so the load's kept-alive connections spread over both. (Threaded
+    # workers, as gunicorn.conf.py runs them, may all be given to one, and the other then has no
+    # request to notice the edit by.)
+    line = Line(tmp_path / "data", tmp_path / "gunicorn.log", worker_class="sync",
                 LINE_CONTENT_DIR=str(content), LINE_RELOAD_SECONDS="0")
     try:
         load = Load(line.url, words, threads=THREADS, seconds=SECONDS, prefix="+1555720", accept=accept)
