@@ -79,7 +79,12 @@ class Texter:
         self.per_day = settings.texts_per_day
         self.regions = frozenset(settings.text_regions)
         self.client = None
-        if settings.twilio_account_sid and settings.twilio_auth_token:
+        # An API key and its secret (TWILIO_API_KEY, TWILIO_API_SECRET) where set, so the account's
+        # Auth Token need not be on this host; else the Auth Token. Either with the account SID.
+        if settings.twilio_account_sid and settings.twilio_api_key:
+            self.client = Client(settings.twilio_api_key, settings.twilio_api_secret, settings.twilio_account_sid,
+                                 http_client=TwilioApiAt(settings.twilio_api_url))
+        elif settings.twilio_account_sid and settings.twilio_auth_token:
             self.client = Client(settings.twilio_account_sid, settings.twilio_auth_token,
                                  http_client=TwilioApiAt(settings.twilio_api_url))
 

@@ -24,7 +24,8 @@ class FakeTwilio:
     """Counts the texts it is asked to send. `delay` holds each answer that long (so requests that
     race overlap); `status` 400 answers as Twilio does when it will not send (error 21610)."""
 
-    def __init__(self, delay: float = 0.0, status: int = 201):
+    def __init__(self, delay: float = 0.0, status: int = 201, api_keys: dict[str, str] | None = None):
+        self.api_keys = dict(api_keys or {})  # API key SID -> secret, accepted besides the account SID
         self.delay = delay
         self.status = status
         self.messages: list[dict] = []
@@ -37,8 +38,8 @@ class FakeTwilio:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 auth = self.headers.get("Authorization", "")
-                user = base64.b64decode(auth[6:]).decode().split(":")[0] if auth.startswith("Basic ") else ""
-                if not match or user != match.group(1):
+                user, _, password = (base64.b64decode(auth[6:]).decode() if auth.startswith("Basic ") else "").partition(":")
+                if not match or not (user == match.group(1) or fake.api_keys.get(user, None) == password):
                     return self.answer(401 if match else 404, {"code": 20003, "message": "Authenticate"})
                 time.sleep(fake.delay)
                 if fake.status != 201:
@@ -46,7 +47,8 @@ class FakeTwilio:
                                                      "status": fake.status})
                 sid = "SM" + secrets.token_hex(16)
                 with fake.lock:
-                    fake.messages.append({"sid": sid, "to": form.get("To"), "from": form.get("From"), "body": form.get("Body")})
+                    fake.messages.append({"sid": sid, "to": form.get("To"), "from": form.get("From"), "body": form.get("Body"),
+                                          "user": user})
                 self.answer(201, {"sid": sid, "status": "queued", "to": form.get("To"), "from": form.get("From"),
                                   "account_sid": match.group(1)})
 

@@ -6,6 +6,7 @@ voice channel shows each rendered step (`line.runtime.SHOWN`), and `walk_every_k
 not its own reading of the TwiML. The TwiML accessors below are for tests of what Twilio gets."""
 from __future__ import annotations
 
+import hashlib
 from itertools import count
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
@@ -82,7 +83,10 @@ def check_leads_somewhere(root) -> None:
 
 
 class Caller:
-    def __init__(self, app, number: str = NUMBER, call_sid: str = "CA0001", base: str = "http://localhost"):
+    def __init__(self, app, number: str = NUMBER, call_sid: str = "CA0001", base: str = "http://localhost",
+                 shared_key: str | None = None):
+        """`shared_key`: sign as a Twilio Webhook Setting with that SharedKey does (HMAC-SHA256)."""
+        self.shared_key = shared_key
         self.client = app.test_client()
         self.number = number
         self.call_sid = call_sid
@@ -91,7 +95,11 @@ class Caller:
 
     def post(self, url: str, **fields) -> Step:
         data = {"CallSid": self.call_sid, "From": self.number, "To": LINE_NUMBER, "Caller": self.number, **fields}
-        headers = {"X-Twilio-Signature": twilio_signature(TOKEN, self.base + url, data)}
+        if self.shared_key:
+            headers = {"X-Twilio-Signature": twilio_signature(self.shared_key, self.base + url, data, hashlib.sha256),
+                       "X-Twilio-Webhooks-Signature-Settings": "key=KS0001,algorithm=HMAC_SHA256"}
+        else:
+            headers = {"X-Twilio-Signature": twilio_signature(TOKEN, self.base + url, data)}
         shown: list = []
         token = SHOWN.set(shown)
         try:

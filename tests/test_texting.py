@@ -142,3 +142,37 @@ def test_a_text_twilio_refuses_says_it_was_not_sent(tmp_path):
         assert EN["text_failed"] in caller.press("7").said
     finally:
         fake.stop()
+
+
+API_KEY, API_SECRET = "SK" + "7" * 32, "api-key-secret"
+
+
+def test_with_an_api_key_the_auth_token_need_not_be_on_the_host(tmp_path):
+    """Texts go out with an API key and its secret; webhooks come signed with a SharedKey: the line
+    runs and texts with no TWILIO_AUTH_TOKEN at all."""
+    fake = FakeTwilio(api_keys={API_KEY: API_SECRET})
+    try:
+        app = texting_line(tmp_path, fake, twilio_auth_token=None, twilio_api_key=API_KEY,
+                           twilio_api_secret=API_SECRET, webhook_shared_keys=("shared-key-secret",))
+        caller = Caller(app, number=US_MOBILE, shared_key="shared-key-secret")
+        caller.call()
+        assert "press seven" in caller.say("side effects").said
+        assert EN["text_sent"].split(".")[0] in caller.press("7").said
+        assert [(m["to"], m["user"]) for m in fake.messages] == [(US_MOBILE, API_KEY)]  # as the API key
+        wrong = texting_line(tmp_path / "wrong", fake, twilio_auth_token=None, twilio_api_key=API_KEY,
+                             twilio_api_secret="not-the-secret", webhook_shared_keys=("shared-key-secret",))
+        caller = Caller(wrong, number=US_MOBILE, shared_key="shared-key-secret")
+        caller.call()
+        caller.say("side effects")
+        assert EN["text_failed"].split(".")[0] in caller.press("7").said
+        assert fake.sent == 1  # Twilio refused the wrong secret: nothing more was sent
+    finally:
+        fake.stop()
+
+
+def test_an_api_key_goes_with_its_secret():
+    for env in ({"TWILIO_API_KEY": API_KEY}, {"TWILIO_API_SECRET": API_SECRET}):
+        with pytest.raises(ValueError, match="TWILIO_API_KEY and TWILIO_API_SECRET"):
+            Settings.from_env(env)
+    settings = Settings.from_env({"TWILIO_API_KEY": API_KEY, "TWILIO_API_SECRET": API_SECRET})
+    assert API_SECRET not in repr(settings)
