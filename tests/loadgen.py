@@ -55,7 +55,8 @@ class Line:
     Started in a session of its own, so stop() can end the master and every worker it made."""
 
     def __init__(self, data_dir: Path, log: Path, worker_class: str | None = None, **extra_env: str):
-        """`worker_class`: gunicorn's, where a test needs it; by default the project's gunicorn.conf.py."""
+        """`worker_class`: gunicorn's (one thread each), where a test needs it; by default the
+        project's gunicorn.conf.py."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.url = self.base + "/sms"
@@ -70,7 +71,7 @@ class Line:
         self.proc = subprocess.Popen(
             [str(GUNICORN), "line:create_app()", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
              "--graceful-timeout", "5", "--access-logfile", str(self.access_log),
-             "--access-logformat", "%(p)s %(s)s", *(["--worker-class", worker_class] if worker_class else [])],
+             "--access-logformat", "%(p)s %(s)s", *(["--worker-class", worker_class, "--threads", "1"] if worker_class else [])],
             cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
         )
         try:
