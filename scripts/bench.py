@@ -169,7 +169,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="gthread", help="as gunicorn.conf.py serves the line")
-    parser.add_argument("--threads", type=int, default=16, help="threads per worker (as gunicorn.conf.py)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker (as gunicorn.conf.py)")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a fresh data folder")
     parser.add_argument("--rate-limit-storage", default=None, help="e.g. redis://127.0.0.1:6379 (default memory://)")
