@@ -456,7 +456,7 @@ def _check_others(others: list) -> None:
 
 
 def test_a_flood_does_not_hold_up_anyone_else_on_a_real_server(tmp_path, redis_prefix):
-    """gunicorn, 2 workers, Redis storage: others' latency without and with a flood from one number.
+    """gunicorn, 2 workers of 8 threads, Redis storage: others' latency without and with a flood from one number.
     Timings are printed (pytest -s), not asserted: this machine's load decides them."""
     from test_server import Server
 
@@ -477,10 +477,11 @@ def test_a_flood_does_not_hold_up_anyone_else_on_a_real_server(tmp_path, redis_p
     assert len(answers) == len(flooded)  # every flooded request got valid TwiML with status 200
     assert answers.count([SIDE]) == 20  # LINE_SMS_RATE's 20/minute, counted once for both workers
     assert answers.count([]) == len(answers) - 20  # past the limit: an empty <Response/>, nothing sent
-    # and the storage was asked once more per worker at most, not once per flooded request
+    # and the storage was asked once more per worker thread at most (gunicorn.conf.py: 2 workers of
+    # 8 threads, each of which may ask before its worker knows), not once per flooded request
     counts = redis.Redis.from_url(REDIS_URL).mget(
         list(redis.Redis.from_url(REDIS_URL).scan_iter(f"LIMITS:LIMITER/{redis_prefix}/*/sms/20/1/minute")))
-    assert max(int(c) for c in counts) <= 20 + 2
+    assert max(int(c) for c in counts) <= 20 + 2 * 8
     answered_ms = [t for (t, _, _), a in zip(flooded, answers) if a]
     limited_ms = [t for (t, _, _), a in zip(flooded, answers) if not a]
     report += [
