@@ -295,3 +295,24 @@ def test_every_problem_is_reported_sorted_by_file_and_line(content_copy):
     # The order staff read them in: by file, then by line within a file.
     assert reported[2].endswith("'soon' is not a date written as YYYY-MM-DD")
     assert "unknown field 'colour'" in reported[3]
+
+
+def test_each_load_gets_its_own_copy_of_a_file_and_an_edit_is_read(tmp_path):
+    """Parsing is a memo keyed by the text: loading the same file twice gives equal values that do
+    not share anything, and a changed file is parsed again."""
+    from line.content.yaml_source import load
+
+    path = tmp_path / "x.yaml"
+    path.write_text("a: [one, two]\nb:\n  c: three\n")
+    first, lines = load(path, "x.yaml")
+    second, _ = load(path, "x.yaml")
+    assert first == second == {"a": ["one", "two"], "b": {"c": "three"}} and lines.at("b", "c") == 3
+    first["a"].append("changed")
+    first["b"]["c"] = "changed"
+    assert load(path, "x.yaml")[0] == {"a": ["one", "two"], "b": {"c": "three"}}
+    path.write_text("a: [one]\n")
+    assert load(path, "x.yaml")[0] == {"a": ["one"]}
+    path.write_text("a: [one\n")
+    with pytest.raises(ContentError) as caught:
+        load(path, "x.yaml")
+    assert "x.yaml:2: error: is not valid YAML" in str(caught.value)

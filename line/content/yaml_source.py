@@ -5,7 +5,9 @@ are words, never booleans or dates. Duplicate keys are an error, not a silent ov
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -45,25 +47,34 @@ class Lines(dict):
 
 
 def load(path: Path, label: str) -> tuple[object, Lines]:
-    """Parse `path`; `label` is how problems name the file."""
-    lines = Lines()
+    """Parse `path`; `label` is how problems name the file. The caller gets its own copy."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ContentError([Problem(label, 1, f"is not UTF-8 text ({exc.reason})")]) from None
+    value, lines, problems = parse(text, label)
+    if problems:
+        raise ContentError(list(problems))
+    return copy.deepcopy(value), Lines(lines)
+
+
+@lru_cache(maxsize=512)
+def parse(text: str, label: str) -> tuple[object, Lines, tuple[Problem, ...]]:
+    """A YAML text -> (its value, the line of every value, its problems). A memo keyed by the text
+    and the label, its only inputs: a reload parses again only the files that changed (PyYAML's
+    parser is most of the time a load takes), and a worker's check of its published copy none."""
+    lines = Lines()
     try:
         node = yaml.compose(text, Loader=yaml.BaseLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise ContentError([Problem(label, line, f"is not valid YAML: {exc.problem}")]) from None
+        return None, lines, (Problem(label, line, f"is not valid YAML: {exc.problem}"),)
     if node is None:
-        return {}, lines
+        return {}, lines, ()
     problems: list[Problem] = []
     value = _convert(node, (), lines, label, problems)
-    if problems:
-        raise ContentError(problems)
-    return value, lines
+    return value, lines, tuple(problems)
 
 
 def _convert(node, path, lines: Lines, label: str, problems: list[Problem]):
