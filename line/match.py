@@ -1,120 +1,444 @@
-"""Free text (an SMS body or a caller's SpeechResult) -> a topic, a menu or a command.
+"""Free text (an SMS body or a caller's SpeechResult) -> what it means: an intent, a topic, a
+menu or a command.
 
-One matcher per language serves both channels. It tries, in order: the whole message as a
-keyword or phrase; the longest known phrase inside the message; then the closest phrase
-allowing small typos ("side efects", "trails").
+One matcher per language serves both channels. It scores the whole message against every
+target and takes the best, rather than the first phrase it meets:
+
+- cues: a target's keyword, synonyms and (for an intent) the phrases that mean it wherever they
+  appear ("chest pain"), and pairs of words that mean it together ("I have" + "fever"). A target's
+  score from its cues is how much of the message they explain, so a sentence with several topic
+  words goes to the one that says most ("who is recruiting patients" is about trials);
+- examples: the messages staff listed for a target, compared with the whole message, words
+  weighted by how few targets use them (a word every target uses tells nothing).
+
+Typos are forgiven: a word of five letters or more one edit away from a known word (two for
+long words) is read as that word, and a phrase of several words may differ a little.
+
+Safety first: when a message may be an emergency or a crisis, that wins, whatever else it names.
+Other intents come before topics when they explain the message as well.
 """
 from __future__ import annotations
 
+import functools
+import math
+import re
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
-MAX_TOKENS = 24  # only the start of a long message is searched
-TYPO_SCORE = 80  # rapidfuzz ratio needed to accept a phrase with typos
-TYPO_MIN_CHARS = 5  # shorter phrases must match exactly
-SUGGEST_SCORE = 60
+MAX_TOKENS = 40  # only the start of a long message is read
+JOINED_MIN_CHARS = 8  # two pieces joined into one word make at least this many letters
+TYPO_MIN_CHARS = 5  # shorter words must be spelled right
+PHRASE_TYPO_SCORE = 80  # rapidfuzz ratio for a phrase of several words with a typo, each
+# word of 4 letters or more one edit away ("sied" for "side"), shorter ones the same (or, said
+# on the phone, sounding the same)
+SUGGEST_SCORE = 70  # ratio for "Try the word X" on a message that matched nothing
+MATCH_SCORE = 0.5  # a target needs this to be the answer
+CUE_BASE = 0.55  # a cue found scores this, plus how much of the message it explains
+WEAK_CUE_BASE = 0.3  # the same for a cue of small words only
+EXAMPLE_SCORE = 0.5  # an example this close is enough on its own
+SAFETY_EXAMPLE_SCORE = 0.5  # an emergency or crisis example this close is enough...
+SAFETY_EDGE = 0.1  # ...unless another target's example is much closer
+SUGGEST_EXAMPLE_SCORE = 0.3
+SMALL_WORD_WEIGHT = 0.3  # the weight of a word that tells little ("the", "is", "my")
+INTENT_EDGE = 0.05  # intents are checked before topics: they win a near tie
+MENU_HANDICAP = 0.1  # a topic is more specific than its menu: a menu must do this much better
+SAFETY = ("crisis", "emergency")  # in this order on a tie: the crisis answer also gives 911
+KIND_ORDER = {"intent": 0, "topic": 1, "menu": 2, "language": 3, "command": 4}
 
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # "topic", "menu" or "command"
+    kind: str  # "intent", "topic", "menu", "command" or "language" (id: its code)
     id: str
 
 
 @dataclass(frozen=True)
 class Match:
     target: Target
-    how: str  # "exact", "phrase" or "typo"
-    phrase: str
+    how: str  # "exact", "phrase", "typo" or "example"
+    phrase: str  # the cue or example that decided
+    score: float = 1.0
+    also: Target | None = None  # the topic or menu the message also names, if any
+
+    @property
+    def safety(self) -> bool:
+        return self.target.kind == "intent" and self.target.id in SAFETY
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the matcher knows of one target: its cues and its examples (as written)."""
+
+    target: Target
+    cues: tuple[str, ...] = ()
+    together: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # (these, those): one of each
+    examples: tuple[str, ...] = ()
+    alone: tuple[str, ...] = ()  # words that mean it only as the whole message ("ok")
 
 
 class Normalized(str):
-    """Words already normalized: a text is matched against each language, exactly and then
-    allowing typos, so it is normalized once and passed on as this."""
+    """Words already normalized: a text is matched against each language, so it is normalized
+    once and passed on as this."""
 
 
+_APOSTROPHES = re.compile(r"['\u2019\u02bc`\u00b4]")
 _NOT_A_WORD = re.compile(r"[^\w]+|_")
 
 
 def normalize(text: str) -> Normalized:
-    """Lower case, no accents, no punctuation, single spaces."""
+    """Lower case, no accents, no punctuation, single spaces; "can't" is "cant"."""
     if isinstance(text, Normalized):
         return text
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = _NOT_A_WORD.sub(" ", text.lower())
+    text = _APOSTROPHES.sub("", text.lower())
+    text = _NOT_A_WORD.sub(" ", text)
     return Normalized(" ".join(text.split()))
+
+
+# Endings taken off a word so that its forms meet ("worried", "worrying", "worries"; "recibe",
+# "recibir"): English and Spanish, longest first; a stem keeps at least STEM_MIN letters.
+ENDINGS = sorted({
+    "ations", "ation", "nesses", "ness", "ments", "ment", "ings", "ing", "ied", "ies", "ers", "er", "ed",
+    "es", "ly", "s", "aciones", "acion", "amientos", "amiento", "imientos", "imiento", "ando", "iendo",
+    "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida", "ar", "ir", "as", "os", "a", "o", "e",
+}, key=len, reverse=True)
+STEM_MIN = 4
+
+
+@functools.lru_cache(maxsize=16384)
+def stem(word: str) -> str:
+    """A normalized word without its ending; a final y is an i ("worry", "worried" -> "worri")."""
+    if len(word) > STEM_MIN and not word.isdigit():
+        for ending in ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= STEM_MIN:
+                word = word[: -len(ending)]
+                break
+    return word[:-1] + "i" if word.endswith("y") and len(word) > STEM_MIN else word
+
+
+@functools.lru_cache(maxsize=16384)
+def sound(word: str) -> str:
+    """How a word sounds, roughly: its consonants, as a speech recognizer may mishear them
+    ("sell" and "cell", "trails" and "trials" sound alike)."""
+    w = word
+    for written, said in (("ph", "f"), ("ck", "k"), ("wh", "w"), ("qu", "kw"), ("x", "ks")):
+        w = w.replace(written, said)
+    w = re.sub(r"c(?=[eiy])", "s", w).replace("c", "k").replace("z", "s").replace("q", "k")
+    if not w:
+        return w
+    first = "a" if w[0] in "aeiouy" else w[0]
+    rest = re.sub(r"[wy](?![aeiou])", "", w[1:])  # w and y are heard before a vowel only
+    return re.sub(r"(.)\1+", r"\1", first + re.sub(r"[aeiouh]", "", rest))
+
+
+def stems(text: str) -> tuple[str, ...]:
+    return tuple(stem(t) for t in normalize(text).split())
+
+
+@dataclass
+class _Score:
+    score: float = 0.0
+    how: str = ""
+    phrase: str = ""
+    cue: bool = False  # found by a cue (not only by resemblance to an example)
+    strong: bool = False  # ...by a cue with a word that is not a small word
+    covered: set = field(default_factory=set)  # positions of the message its cues explain
 
 
 class Matcher:
     """Built once per language when the content loads; read-only afterwards."""
 
-    def __init__(self, phrases: dict[str, Target], voice_phrases: dict[str, Target], keywords: dict[Target, str]):
-        self._tables = {
-            "sms": dict(phrases),
-            # Spoken commands ("repeat", "go back") come first on the phone.
-            "voice": {**phrases, **voice_phrases},
-        }
-        self._keywords = keywords
-        self._by_length = {
-            channel: self._group(table) for channel, table in self._tables.items()
-        }
+    def __init__(self, entries: list[Entry], voice_phrases: dict[str, Target] | None = None,
+                 keywords: dict[Target, str] | None = None, small_words=()):
+        self._made_of = (tuple(entries), dict(voice_phrases or {}), dict(keywords or {}), tuple(small_words))
+        self._keywords = dict(keywords or {})
+        # Cues as written (for the whole message, and phrases with a typo) and as stems.
+        self._phrases: dict[str, dict[str, set[Target]]] = {"sms": {}, "voice": {}}
+        for entry in entries:
+            for cue in entry.cues:
+                self._phrases["sms"].setdefault(normalize(cue), set()).add(entry.target)
+        self._phrases["voice"] = {k: set(v) for k, v in self._phrases["sms"].items()}
+        for phrase, target in (voice_phrases or {}).items():
+            self._phrases["voice"].setdefault(normalize(phrase), set()).add(target)
+        self._alone: dict[str, set[Target]] = {}
+        for entry in entries:
+            for word in entry.alone:
+                self._alone.setdefault(normalize(word), set()).add(entry.target)
+        self._cues = {ch: {} for ch in self._phrases}
+        for ch, table in self._phrases.items():
+            for phrase, targets in table.items():
+                self._cues[ch].setdefault(" ".join(stem(t) for t in phrase.split()), set()).update(targets)
+        self._longest = {ch: max((len(c.split()) for c in table), default=1) for ch, table in self._cues.items()}
+        self._by_length = {ch: self._group(table) for ch, table in self._phrases.items()}
+        self._together = [(e.target, tuple(map(stems, these)), tuple(map(stems, those)))
+                          for e in entries for these, those in e.together]
+
+        # How much a word tells: few targets use it -> it weighs much.
+        uses: dict[str, set[Target]] = {}
+        written: dict[str, str] = {}  # words as written (5 letters or more) -> stem, for typos
+        for entry in entries:
+            texts = [*entry.cues, *entry.examples, *(w for pair in entry.together for ws in pair for w in ws)]
+            for text in texts:
+                for token in normalize(text).split():
+                    uses.setdefault(stem(token), set()).add(entry.target)
+                    if len(token) >= TYPO_MIN_CHARS and not token.isdigit():
+                        written[token] = stem(token)
+        n = max(1, len({e.target for e in entries}))
+        self._weight = {token: math.log(1 + n / len(targets)) for token, targets in uses.items()}
+        self._small = {stem(token) for word in small_words for token in normalize(word).split()}
+        for token in self._small:
+            self._weight[token] = SMALL_WORD_WEIGHT
+        self._unknown = math.log(1 + n / 2)  # a word no target uses: it matters, but says nothing
+        self._written: dict[str, list[tuple[str, str]]] = {}
+        for token, its_stem in written.items():
+            self._written.setdefault(token[0], []).append((token, its_stem))
+
+
+        # A memo on a pure function of this read-only matcher, keyed by the word.
+        self._correct = functools.lru_cache(maxsize=8192)(self._correct_word)
+
+        self._examples: list[tuple[Target, str, float]] = []
+        self._index: dict[str, list[int]] = {}
+        for entry in entries:
+            for example in entry.examples:
+                tokens = set(self._canonical(tuple(normalize(example).split()[:MAX_TOKENS])))
+                if not tokens:
+                    continue
+                norm = math.sqrt(sum(self._w(t) ** 2 for t in tokens))
+                for t in tokens:
+                    self._index.setdefault(t, []).append(len(self._examples))
+                self._examples.append((entry.target, normalize(example), norm))
+
+    def adding(self, entries: list[Entry]) -> "Matcher":
+        """A new matcher that also knows `entries`."""
+        known, voice_phrases, keywords, small_words = self._made_of
+        return Matcher([*known, *entries], voice_phrases, keywords, small_words)
 
     @staticmethod
-    def _group(table: dict[str, Target]) -> dict[int, list[str]]:
+    def _group(table: dict) -> dict[int, list[str]]:
         groups: dict[int, list[str]] = {}
         for phrase in table:
-            if len(phrase) >= TYPO_MIN_CHARS:
-                groups.setdefault(len(phrase.split()), []).append(phrase)
+            n = len(phrase.split())
+            if n > 1 and len(phrase) >= TYPO_MIN_CHARS:
+                groups.setdefault(n, []).append(phrase)
         return groups
 
-    def match(self, text: str, channel: str = "sms", typos: bool = True) -> Match | None:
-        """The best target for `text`; with typos=False only whole words and phrases count."""
-        table = self._tables[channel]
+    def _w(self, token: str) -> float:
+        return self._weight.get(token, self._unknown)
+
+    # -- reading the message --------------------------------------------------------------
+    def _canonical(self, tokens: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(self._correct(t) for t in tokens)
+
+    def _joined(self, raw: tuple[str, ...]) -> tuple[str, ...]:
+        """Two unknown pieces that make a known word together: a speech recognizer sometimes
+        splits a word it does not know ("inter luken" for "interleukin")."""
+        out, i = [], 0
+        while i < len(raw):
+            if i + 1 < len(raw) and not self._known(raw[i]) and not self._known(raw[i + 1]):
+                whole = raw[i] + raw[i + 1]
+                if len(whole) >= JOINED_MIN_CHARS and self._correct(whole) in self._weight:
+                    out.append(whole)
+                    i += 2
+                    continue
+            out.append(raw[i])
+            i += 1
+        return tuple(out)
+
+    def _known(self, token: str) -> bool:
+        return stem(token) in self._weight
+
+    def _correct_word(self, token: str) -> str:
+        """The stem of a known word as written, or of the known word it is a typo of."""
+        own = stem(token)
+        if own in self._weight or len(token) < TYPO_MIN_CHARS or token.isdigit():
+            return own
+        allowed = 1 if len(token) < 8 else 2
+        best = None
+        for known, its_stem in self._written.get(token[0], ()):
+            if abs(len(known) - len(token)) > allowed:
+                continue
+            d = OSA.distance(token, known, score_cutoff=allowed)
+            if d <= allowed and (best is None or (d, -self._w(its_stem)) < best[:2]):
+                best = (d, -self._w(its_stem), its_stem)
+        return best[2] if best else own
+
+    def _scores(self, raw: tuple[str, ...], tokens: tuple[str, ...], channel: str, typos: bool,
+                leave_out: str = "") -> dict[Target, _Score]:
+        table = self._cues[channel] if typos else self._phrases[channel]
+        weights = [self._w(t) for t in tokens]
+        total = sum(weights) or 1.0
+        scores: dict[Target, _Score] = {}
+
+        def get(target: Target) -> _Score:
+            return scores.setdefault(target, _Score())
+
+        def found(targets, start: int, end: int, phrase: str, how: str) -> None:
+            for target in targets:
+                s = get(target)
+                s.covered.update(range(start, end))
+                s.cue = True
+                if not s.phrase or len(phrase) > len(s.phrase):
+                    s.how, s.phrase = how, phrase
+
+        hit_positions: set[int] = set()
+        for n in range(min(self._longest[channel], len(tokens)), 0, -1):
+            for i in range(len(tokens) - n + 1):
+                gram = " ".join(tokens[i:i + n])
+                if gram in table:
+                    found(table[gram], i, i + n, " ".join(raw[i:i + n]), "phrase")
+                    hit_positions.update(range(i, i + n))
+        if typos:
+            # A phrase of several words with a small typo ("sied effects").
+            phrases = self._phrases[channel]
+            for n, candidates in self._by_length[channel].items():
+                for i in range(len(raw) - n + 1):
+                    if set(range(i, i + n)) <= hit_positions:
+                        continue
+                    window = " ".join(raw[i:i + n])
+                    if len(window) < TYPO_MIN_CHARS:
+                        continue
+                    hit = process.extractOne(window, candidates, scorer=fuzz.ratio, score_cutoff=PHRASE_TYPO_SCORE)
+                    # On the phone a word may be heard as one that sounds the same ("sell therapy").
+                    if hit and all(a == b or _typo_of(a, b) or (channel == "voice" and sound(a) == sound(b))
+                                   for a, b in zip(raw[i:i + n], hit[0].split())):
+                        found(phrases[hit[0]], i, i + n, hit[0], "typo")
+        for target, these, those in self._together:
+            a = _find_any(tokens, these)
+            b = _find_any(tokens, those)
+            if a and b:
+                found([target], 0, 0, f"{' '.join(raw[a[0]:a[1]])} + {' '.join(raw[b[0]:b[1]])}", "phrase")
+                get(target).covered.update(range(a[0], a[1]))
+                get(target).covered.update(range(b[0], b[1]))
+        for s in scores.values():
+            explained = sum(weights[i] for i in s.covered) / total
+            # Cues made only of small words ("about", "where") count only for what they explain.
+            s.strong = any(tokens[i] not in self._small for i in s.covered)
+            base = CUE_BASE if s.strong else WEAK_CUE_BASE
+            s.score = base + (1 - base) * min(1.0, explained)
+
+        # Resemblance to the examples: cosine of the words, each weighed by what it tells.
+        present = set(tokens) if typos else set()
+        if present:
+            size = math.sqrt(sum(self._w(t) ** 2 for t in present))
+            dots: dict[int, float] = {}
+            for t in present:
+                for i in self._index.get(t, ()):
+                    dots[i] = dots.get(i, 0.0) + self._w(t) ** 2
+            for i, dot in dots.items():
+                target, example, norm = self._examples[i]
+                if example == leave_out:
+                    continue
+                similarity = dot / (size * norm)
+                s = get(target)
+                if similarity > s.score:
+                    s.score, s.how, s.phrase = similarity, "example", example
+        return scores
+
+    # -- deciding -------------------------------------------------------------------------
+    def understand(self, text: str, channel: str = "sms", typos: bool = True, as_new: bool = False) -> Match | None:
+        """What `text` means, or None; with typos=False, only cues as written count (no typos,
+        no other forms of a word, no resemblance to examples). With
+        as_new, as if `text` were not one of the examples (how `line check` tries them)."""
         norm = normalize(text)
         if not norm:
             return None
-        if norm in table:
-            return Match(table[norm], "exact", norm)
-        tokens = norm.split()[:MAX_TOKENS]
-        for n in range(len(tokens), 0, -1):
-            found = [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-            hits = [g for g in found if g in table]
-            if hits:
-                # Longest phrase first; on a tie, content over a spoken command, then the
-                # phrase said first (people put the main thing first).
-                best = min(hits, key=lambda g: table[g].kind == "command")
-                return Match(table[best], "phrase", best)
-        if not typos:
+        raw = tuple(norm.split()[:MAX_TOKENS])
+        if typos:
+            raw = self._joined(raw)
+        tokens = self._canonical(raw) if typos else raw
+
+        scores = self._scores(raw, tokens, channel, typos, norm if as_new else "")
+        whole = [(t, "exact") for t in self._phrases[channel].get(norm, set()) | self._alone.get(norm, set())]
+        if typos:
+            whole += [(t, "typo") for t in self._cues[channel].get(" ".join(tokens), ())]
+        for target, how in reversed(whole):  # the whole message is a keyword or synonym
+            s = scores.setdefault(target, _Score())
+            s.score, s.how, s.phrase, s.cue, s.strong = 1.0, how, norm, True, True
+        if not scores:
             return None
-        best: tuple[float, str] | None = None
-        for n, candidates in self._by_length[channel].items():
-            for i in range(len(tokens) - n + 1):
-                window = " ".join(tokens[i : i + n])
-                if len(window) < TYPO_MIN_CHARS - 1:
-                    continue
-                hit = process.extractOne(window, candidates, scorer=fuzz.ratio, score_cutoff=TYPO_SCORE)
-                if hit and (best is None or (hit[1], len(hit[0])) > (best[0], len(best[1]))):
-                    best = (hit[1], hit[0])
-        if best:
-            return Match(table[best[1]], "typo", best[1])
-        return None
+
+        def rank(item):
+            """Intents are checked before topics: the whole message as a keyword or synonym
+            first, then an intent's own words, then the best score, where a specific topic
+            beats its broad menu; on a tie, what the message says first."""
+            target, s = item
+            whole_message = s.score >= 1.0 and s.how in ("exact", "typo")
+            tier = 2 if whole_message else 1 if target.kind == "intent" and s.strong else 0
+            value = s.score + (INTENT_EDGE if target.kind == "intent" else 0.0)
+            if target.kind == "menu" and not whole_message:
+                value -= MENU_HANDICAP
+            return (tier, round(value, 3), -min(s.covered, default=MAX_TOKENS), -KIND_ORDER[target.kind])
+
+        others = max((s.score for t, s in scores.items() if not (t.kind == "intent" and t.id in SAFETY)), default=0.0)
+        safety = [(t, s) for t, s in scores.items() if t.kind == "intent" and t.id in SAFETY
+                  and (s.cue or (s.score >= SAFETY_EXAMPLE_SCORE and s.score >= others - SAFETY_EDGE))]
+        if safety:
+            target, s = max(safety, key=lambda item: (item[1].score, -SAFETY.index(item[0].id)))
+        else:
+            target, s = max(scores.items(), key=rank)
+            if s.score < (MATCH_SCORE if s.cue else EXAMPLE_SCORE):
+                return None
+        also = None
+        if target.kind == "intent":
+            named = [(t, x) for t, x in scores.items() if t.kind in ("topic", "menu")
+                     and x.score >= (MATCH_SCORE if x.cue else EXAMPLE_SCORE)]
+            if named:
+                also = max(named, key=rank)[0]
+        return Match(target, s.how, s.phrase, round(s.score, 3), also)
+
+    def known_words(self, text: str) -> float:
+        """How many words of `text` this language's content uses (half for a typo of one): a
+        guess at the message's language."""
+        tokens = normalize(text).split()[:MAX_TOKENS]
+        return sum(1.0 if stem(t) in self._weight else 0.5 if self._correct(t) in self._weight else 0.0 for t in tokens)
 
     def suggest(self, text: str) -> str | None:
-        """The keyword closest to a message that matched nothing, if any is close."""
+        """The keyword of a likely meaning of a message that matched nothing, if any."""
         norm = normalize(text)
         if not norm:
             return None
-        table = self._tables["sms"]
-        words = norm.split()[:MAX_TOKENS]
-        best = None
-        for query in [norm, *words]:
-            hit = process.extractOne(query, list(table), scorer=fuzz.ratio, score_cutoff=SUGGEST_SCORE)
-            if hit and (best is None or hit[1] > best[1]):
-                best = hit
-        if best is None:
+        raw = tuple(norm.split()[:MAX_TOKENS])
+        tokens = self._canonical(raw)
+        candidates = {}
+        for target, s in self._scores(raw, tokens, "sms", True).items():
+            if s.score >= SUGGEST_EXAMPLE_SCORE and target in self._keywords:
+                candidates[target] = s.score
+        table: dict[str, set[Target]] = {}
+        for source in (self._phrases["sms"], self._alone):
+            for phrase, targets in source.items():
+                with_keyword = {t for t in targets if t in self._keywords}
+                if with_keyword:
+                    table[phrase] = table.get(phrase, set()) | with_keyword
+        phrases = list(table)
+        for query in [norm, *raw]:
+            hit = process.extractOne(query, phrases, scorer=fuzz.ratio, score_cutoff=SUGGEST_SCORE)
+            if hit:
+                for target in table[hit[0]]:
+                    if target in self._keywords:
+                        candidates[target] = max(candidates.get(target, 0), hit[1] / 100)
+        if not candidates:
             return None
-        return self._keywords.get(table[best[0]])
+        return self._keywords[max(candidates, key=lambda t: (candidates[t], -KIND_ORDER[t.kind]))]
+
+
+def _typo_of(word: str, known: str) -> bool:
+    """One slip of the finger (two in a long word): a letter wrong, missing, extra or swapped."""
+    if min(len(word), len(known)) < 4 or word[0] != known[0]:
+        return False
+    allowed = 1 if len(known) < 10 else 2
+    return OSA.distance(word, known, score_cutoff=allowed) <= allowed
+
+
+def _find_any(tokens: tuple[str, ...], phrases: tuple[tuple[str, ...], ...]):
+    """The first place one of `phrases` appears in `tokens`: (start, end, phrase), or None."""
+    for i in range(len(tokens)):
+        for phrase in phrases:
+            if phrase and tokens[i:i + len(phrase)] == phrase:
+                return i, i + len(phrase), phrase
+    return None

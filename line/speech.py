@@ -13,6 +13,9 @@ _WORD_DOMAINS = {"gov", "com", "org", "net", "edu"}
 
 PHONE_PATTERN = re.compile(r"(?<![\w-])(?:\+?1[-. ])?\(?\d{3}\)?[-. ]\d{3}[-. ]\d{4}(?![\w-])")
 EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Three-digit service numbers (911, 988, 711): said digit by digit, "nine one one", never
+# "nine hundred eleven".
+SERVICE_NUMBER = re.compile(r"(?<![\w.,-])(?:[2-9]11|988)(?![\w-]|[.,]\d)")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Spoken:
             text = text.replace(written, spoken)
         text = EMAIL_PATTERN.sub(lambda m: self.email(m.group(0)), text)
         text = PHONE_PATTERN.sub(lambda m: self.phone(m.group(0)), text)
+        text = SERVICE_NUMBER.sub(lambda m: self.key(m.group(0)), text)
         for short in self.spell:
             text = re.sub(rf"\b{re.escape(short)}\b", " ".join(short), text)
         return re.sub(r"\s+", " ", text).strip()

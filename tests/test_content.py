@@ -111,7 +111,7 @@ def test_yaml_booleans_stay_words(content_copy):
     assert synonyms[:3] == ("NO", "on", "off")
     assert all(type(s) is str for s in synonyms)
     for word in ["off", "on", "no", "NO"]:
-        assert en.matcher.match(word).target == Target("topic", "side-effects"), word
+        assert en.matcher.understand(word).target == Target("topic", "side-effects"), word
 
 
 # -- fields -----------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def test_a_failure_inside_the_handler_still_answers_with_the_referral_number(app
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(language.matcher, "match", broken)
+    monkeypatch.setattr(language.matcher, "understand", broken)
     [reply] = twilio.text("side effects")
     assert "1-866-820-4505" in reply
 

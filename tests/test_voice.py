@@ -203,7 +203,7 @@ def test_slower_pace_without_ssml_pauses_between_sentences(tmp_path, content_cop
 
 def test_a_failure_reads_the_number_and_returns_to_the_menu_once(app, caller, monkeypatch):
     language = app.extensions["line"].library().language("en")
-    monkeypatch.setattr(language.matcher, "match", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(language.matcher, "understand", lambda *a, **k: 1 / 0)
     step = caller.say("side effects")
     assert "Sorry, something went wrong" in step.said and SPOKEN_PHONE in step.said
     assert step.redirect.startswith("/voice/menu")
@@ -343,13 +343,13 @@ def test_text_me_on_a_menu_says_to_choose_a_topic_first(texting_app):
 
 def test_a_failure_then_a_good_step_starts_the_count_again(app, caller, monkeypatch):
     language = app.extensions["line"].library().language("en")
-    real = language.matcher.match
-    monkeypatch.setattr(language.matcher, "match", lambda *a, **k: 1 / 0)
+    real = language.matcher.understand
+    monkeypatch.setattr(language.matcher, "understand", lambda *a, **k: 1 / 0)
     back = caller.post(caller.say("side effects").redirect)  # failure 1, then the main menu
     assert back.state().get("e") == "1"
-    monkeypatch.setattr(language.matcher, "match", real)
+    monkeypatch.setattr(language.matcher, "understand", real)
     step = caller.press("2")  # a step that works
     assert "e" not in step.state()
-    monkeypatch.setattr(language.matcher, "match", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(language.matcher, "understand", lambda *a, **k: 1 / 0)
     again = caller.say("side effects")
     assert not again.hung_up and again.redirect.startswith("/voice/menu")  # a first failure again

@@ -8,11 +8,13 @@ To add a check, write the function and list it in CHECKS.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Callable, Iterable, Iterator
 
 from .. import readability
-from .model import PLACEHOLDER, Language, Library, Topic
+from ..match import Match, Target
+from .model import (MIN_INTENT_EXAMPLES, MIN_TOPIC_EXAMPLES, PLACEHOLDER, Example, Language, Library, Topic)
 from .yaml_source import Problem
 
 REVIEW_EVERY = timedelta(days=365)
@@ -100,4 +102,59 @@ def glossary_words(library: Library, today: date) -> Iterator[Problem]:
                                                 f"the glossary asks for '{entry.use}' ({entry.why})")
 
 
-CHECKS: tuple[Check, ...] = (words_broken_at_a_dash, long_sentences, plain_summaries, reviews_out_of_date, glossary_words)
+@dataclass(frozen=True)
+class Routed:
+    """An example staff wrote, and what the line understands by it."""
+
+    example: Example
+    language: str
+    want: Target
+    got: Match | None
+
+    @property
+    def ok(self) -> bool:
+        return self.got is not None and self.got.target == self.want
+
+    @property
+    def reached(self) -> str:
+        return _name(self.got.target) if self.got else "nothing (the menu)"
+
+
+def _name(target: Target) -> str:
+    return target.id if target.kind in ("topic", "intent") else f"{target.kind} {target.id}"
+
+
+def _examples(lang: Language):
+    yield from ((Target("intent", i.id), i) for i in (lang.intents.items.values() if lang.intents else ()))
+    yield from ((Target("topic", t.id), t) for t in lang.topics.values())
+    yield from ((Target("menu", m.id), m) for m in lang.menus.values() if m.examples)
+
+
+def route(library: Library) -> list[Routed]:
+    """Every example of every language through the real matcher, each as a new message (as if
+    it were not listed): an example the line understands only because it is listed tests nothing."""
+    return [Routed(example, lang.code, target, lang.matcher.understand(example.text, "sms", as_new=True))
+            for lang in library.languages.values() for target, item in _examples(lang) for example in item.examples]
+
+
+def examples_reach_their_place(library: Library, today: date) -> Iterator[Problem]:
+    """Examples are tests written by staff: one that lands anywhere else is an error."""
+    for r in route(library):
+        if not r.ok:
+            yield Problem(r.example.file, r.example.line, f"example \"{r.example.text}\" reaches {r.reached}, "
+                                                          f"not {_name(r.want)}: add words it uses to the cues or "
+                                                          "synonyms, or more examples like it")
+
+
+def enough_examples(library: Library, today: date) -> Iterator[Problem]:
+    """At least 20 examples for each intent and 5 for each topic, in each language."""
+    for lang in library.languages.values():
+        for target, item in _examples(lang):
+            least = MIN_INTENT_EXAMPLES if target.kind == "intent" else MIN_TOPIC_EXAMPLES
+            if target.kind != "menu" and len(item.examples) < least:
+                yield warning(item.file, 0, f"{_name(target)} has {len(item.examples)} examples; write at least "
+                                            f"{least}, in people's own words")
+
+
+CHECKS: tuple[Check, ...] = (words_broken_at_a_dash, long_sentences, plain_summaries, reviews_out_of_date, glossary_words,
+                             examples_reach_their_place, enough_examples)

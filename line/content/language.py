@@ -5,7 +5,9 @@ In order, each step taking what the earlier ones made and nothing else:
   prompts.yaml   -> the prompts, filled in
   topics/*.yaml  -> the topics
   menu.yaml      -> the menus (they list topics)
-and the phrases a texter may send, gathered on the way (`Phrases`), make the matcher.
+  intents.yaml   -> what people mean beyond the topics (an emergency, a crisis, thanks ...)
+and the phrases a texter may send, gathered on the way (`Phrases`, one phrase for one target),
+with the examples, make the matcher.
 """
 from __future__ import annotations
 
@@ -16,13 +18,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from ..match import Matcher, Target, normalize
+from ..match import Entry, Matcher, Target, normalize
 from ..optout import FIELDS as PLAIN_FIELDS, PlainWords
 from ..optout import problems as optout_problems
 from ..readability import FORMULAS
 from ..speech import MAX_SPOKEN_SECONDS, WORDS_PER_MINUTE, Spoken, misread, spoken_seconds
-from .model import (ALPHABETS, FACTS, KEYWORD, MAX_HINTS, MAX_MENU_OPTIONS, PLACEHOLDER, SMS_PROMPTS,
-                    SPOKEN_COMMANDS, TRANSLATION_STATES, VOICE_PROMPTS, Avoid, Language, Menu, PlainLanguage, Source,
+from .model import (ALPHABETS, FACTS, INTENT_IDS, KEYWORD, MAX_HINTS, MAX_MENU_OPTIONS, PLACEHOLDER,
+                    SAFETY_NUMBERS, SMS_PROMPTS, SPOKEN_COMMANDS, THEN, THEN_REQUIRED, TRANSLATION_STATES,
+                    VOICE_PROMPTS, Avoid, Example, Intent, Intents, Language, Menu, PlainLanguage, Source,
                     TextBudget, Topic, Voice, Written, fill)
 from .reader import Reader
 from .yaml_source import Lines
@@ -106,6 +109,7 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
     topics, broken_topics = read_topics(reader, settings, sms, phrases)
     menus = read_menus(reader, settings, sms, topics, broken_topics, phrases)
     avoid = read_glossary(reader, settings)
+    intents = read_intents(reader, settings, [*topics.values(), *(m for m in menus.values() if m.keyword)], phrases)
 
     label, lines = settings.file, settings.lines
     for i, w in enumerate(settings.fields["menu_words"]):
@@ -120,9 +124,12 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
     keywords = {Target("topic", t.id): t.keyword for t in topics.values()}
     keywords.update({Target("menu", m.id): m.keyword for m in menus.values() if m.keyword})
     keywords[Target("command", "menu")] = "MENU"
-    matcher = Matcher(phrases.targets, voice_phrases, keywords)
+    for i, w in enumerate(settings.fields.get("help_phrases", [])):
+        phrases.add(w, Target("command", "help"), label, lines.at("help_phrases", i))
     if len(reader.problems) > before:
         return None
+    matcher = Matcher(entries(settings, topics, menus, intents), voice_phrases, keywords,
+                      intents.small_words if intents else ())
 
     words = settings.words
     language = Language(
@@ -144,6 +151,8 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
         prompts_written=prompts_written,
         opt_out_phrases=read_plain_words(reader, settings, "opt-out.yaml"),
         opt_in_phrases=read_plain_words(reader, settings, "opt-in.yaml"),
+        intents=intents,
+        language_phrases=tuple(settings.fields.get("language_phrases", ())),
     )
     # The longest "not understood" reply must still fit.
     longest = max(keywords.values(), key=len)
@@ -186,6 +195,19 @@ def read_glossary(reader: Reader, settings: Settings) -> tuple[Avoid, ...]:
     return tuple(avoid)
 
 
+def entries(settings: Settings, topics: dict[str, Topic], menus: dict[str, Menu], intents: Intents | None) -> list[Entry]:
+    """What the matcher knows of each target. A keyword means its topic or menu as the whole
+    message; inside a sentence, the synonyms do."""
+    found = [Entry(Target("topic", t.id), t.synonyms, examples=tuple(e.text for e in t.examples), alone=(t.keyword,))
+             for t in topics.values()]
+    found += [Entry(Target("menu", m.id), m.synonyms, examples=tuple(e.text for e in m.examples), alone=(m.keyword,))
+              for m in menus.values() if m.keyword]
+    found.append(Entry(Target("command", "menu"), tuple(settings.fields["menu_words"])))
+    found.append(Entry(Target("command", "help"), tuple(settings.fields.get("help_phrases", ()))))
+    found += [intent.entry for intent in (intents.items.values() if intents else ())]
+    return found
+
+
 def read_settings(reader: Reader, folder: Path, shared: Shared) -> Settings | None:
     """language.yaml, checked; None when it has problems."""
     p = reader
@@ -197,7 +219,7 @@ def read_settings(reader: Reader, folder: Path, shared: Shared) -> Settings | No
         "name": "text", "line_name": "text", "voice": "map", "spoken": "map", "citations": "words",
         "sms_words": "map", "menu_words": "list", "voice_words": "map",
     }, {"citation_joiner": "text", "plain_language": "map", "office_name": "text", "sms_alphabet": "text",
-        "language_words": "list", "sms_segments": "text"})
+        "language_words": "list", "sms_segments": "text", "language_phrases": "list", "help_phrases": "list"})
     alphabet = lang.get("sms_alphabet", TextBudget.alphabet)
     if alphabet not in ALPHABETS:
         p.error(label, lines.at("sms_alphabet"), f"sms_alphabet must be one of {', '.join(ALPHABETS)}")
@@ -314,7 +336,8 @@ def read_topics(reader: Reader, settings: Settings, sms: dict, phrases: Phrases)
         data, lines, label = p.read(path)
         f = p.fields(data, lines, label, (), {
             "keyword": "text", "label": "text", "sources": "list", "reviewed": "text",
-            "text": "text", "speech": "text"}, {"synonyms": "list", "translation": "text", "review": "text"})
+            "text": "text", "speech": "text"}, {"synonyms": "list", "translation": "text", "review": "text",
+                                                "examples": "list"})
         translation = f.get("translation", "original")
         if translation not in TRANSLATION_STATES:
             p.error(label, lines.at("translation"), f"translation must be one of {', '.join(TRANSLATION_STATES)}")
@@ -360,7 +383,7 @@ def read_topics(reader: Reader, settings: Settings, sms: dict, phrases: Phrases)
             synonyms=tuple(f.get("synonyms", ())), sources=tuple(f["sources"]), reviewed=reviewed,
             body=body, citation=citation, text=text, speech=speech, file=label,
             written=MappingProxyType(written), lines=MappingProxyType({name: lines.at(name) for name in data}),
-            translation=translation,
+            translation=translation, examples=read_examples(f, lines, label, ()),
         )
         topics[tid] = topic
         target = Target("topic", tid)
@@ -392,7 +415,8 @@ def read_menus(reader: Reader, settings: Settings, sms: dict, topics: dict[str, 
         if mid == "main":
             f = p.fields(m, lines, label, path, {"options": "list"})
         else:
-            f = p.fields(m, lines, label, path, {"keyword": "text", "label": "text", "options": "list"}, {"synonyms": "list"})
+            f = p.fields(m, lines, label, path, {"keyword": "text", "label": "text", "options": "list"},
+                         {"synonyms": "list", "examples": "list"})
         options = f.get("options", [])
         if not options:
             p.error(label, lines.at(*path), f"menu '{mid}' has no options")
@@ -433,6 +457,7 @@ def read_menus(reader: Reader, settings: Settings, sms: dict, topics: dict[str, 
         menus[mid] = Menu(
             id=mid, keyword=f.get("keyword"), label=label_text, spoken_label=settings.voice_fill(label_text),
             synonyms=tuple(f.get("synonyms", ())), options=tuple(f["options"]), text=text, file=label,
+            examples=read_examples(f, lines, label, path),
         )
         if f.get("keyword"):
             for i, phrase in enumerate([f["keyword"], *f.get("synonyms", [])]):
@@ -462,3 +487,88 @@ def check_tree(reader: Reader, shapes: dict, topics: dict, label: str) -> None:
     for mid in shapes:
         if mid != "main" and mid not in seen:
             reader.error(label, 0, f"menu '{mid}' is in no other menu, so callers cannot reach it")
+
+
+def read_examples(fields: dict, lines: Lines, label: str, path: tuple) -> tuple[Example, ...]:
+    return tuple(Example(e, label, lines.at(*path, "examples", i)) for i, e in enumerate(fields.get("examples", ()))
+                 if e.strip())
+
+
+NUMBER = re.compile(r"\d+(?:[-. ]\d+)*")
+
+
+def read_intents(reader: Reader, settings: Settings, named: list, phrases: Phrases) -> Intents | None:
+    """intents.yaml -> the intents (None when it has problems). `named` is every topic and menu
+    with a keyword, for the longest text (an intent's text may name one after it)."""
+    p = reader
+    data, lines, label = p.read(settings.folder / "intents.yaml")
+    if label in p.unreadable:
+        return None
+    before = len(p.problems)
+    top = p.fields(data, lines, label, (), {"then_topic": "text", "then_menu": "text", "intents": "map"},
+                   {"small_words": "list"})
+    for name, allowed in (("then_topic", {"label", "keyword"}), ("then_menu", set())):
+        if name in top:
+            p.places(top[name], allowed, label, lines.at(name), name)
+    raw = top.get("intents", {})
+    for missing in (i for i in INTENT_IDS if i not in raw):
+        p.error(label, lines.at("intents"), f"intent '{missing}' is missing (every language has {', '.join(INTENT_IDS)})")
+    for unknown in (i for i in raw if i not in INTENT_IDS):
+        p.error(label, lines.at("intents", unknown), f"unknown intent '{unknown}' (the intents are {', '.join(INTENT_IDS)})")
+    if len(p.problems) > before:
+        return None
+    then_topic, then_menu = settings.text_fill(top["then_topic"]), settings.text_fill(top["then_menu"])
+    longest_named = max((fill(then_topic, label=n.label, keyword=n.keyword) for n in named), key=len, default="")
+
+    items = {}
+    for iid in INTENT_IDS:
+        path = ("intents", iid)
+        if not isinstance(raw[iid], dict):
+            p.error(label, lines.at(*path), f"intent '{iid}' must be a set of 'name: value' lines")
+            continue
+        # On the phone a person is put through, with the words of the referral key (prompts.yaml).
+        required = {"label": "text", "text": "text", "then": "text", "cues": "list", "examples": "list",
+                    **({} if iid == "person" else {"speech": "text"})}
+        f = p.fields(raw[iid], lines, label, path, required, {"pairs": "items", "alone": "list"})
+        if len(f) < len(required):
+            continue
+        allowed = THEN_REQUIRED.get(iid, THEN)
+        if f["then"] not in allowed:
+            p.error(label, lines.at(*path, "then"), f"'then' of {iid} must be {' or '.join(allowed)}")
+            continue
+        written = {}
+        for name in ("text", "speech") if "speech" in f else ("text",):
+            line = lines.at(*path, name)
+            p.places(f[name], FACTS, label, line, name)
+            written[name] = Written(label, line, f"{iid} {name}", f[name], spoken=name == "speech")
+            check_written(p, settings, written[name])
+            for number in NUMBER.findall(PLACEHOLDER.sub(" ", f[name])):
+                if number not in SAFETY_NUMBERS:
+                    p.error(label, line, f"the {iid} {name} gives the number {number}: the only numbers the line "
+                                         "gives are 911, 988 and the referral office's {phone}")
+        text = settings.text_fill(f["text"])
+        line = lines.at(*path, "text")
+        p.check_sms(text, label, line, f"the {iid} text", settings.budget)
+        if f["then"] == "topic" and longest_named:
+            p.check_sms(f"{text} {longest_named}", label, line, f"the {iid} text (with the longest topic after it)",
+                        settings.budget)
+        if f["then"] in ("topic", "menu"):
+            p.check_sms(f"{text} {then_menu}", label, line, f"the {iid} text (with the menu line after it)", settings.budget)
+        pairs = []
+        for i, pair in enumerate(f.get("pairs", [])):
+            if not (isinstance(pair, dict) and set(pair) == {"one_of", "and_one_of"}
+                    and all(isinstance(v, list) and v and all(isinstance(w, str) for w in v) for v in pair.values())):
+                p.error(label, lines.at(*path, "pairs", i), "each of 'pairs' has two lists of words: one_of: [...] and and_one_of: [...]")
+                continue
+            pairs.append((tuple(pair["one_of"]), tuple(pair["and_one_of"])))
+        target = Target("intent", iid)
+        for i, cue in enumerate(f["cues"]):
+            phrases.add(cue, target, label, lines.at(*path, "cues", i))
+        items[iid] = Intent(
+            id=iid, label=f["label"], text=text, speech=settings.voice_fill(f.get("speech", "")), then=f["then"],
+            cues=tuple(f["cues"]), pairs=tuple(pairs), examples=read_examples(f, lines, label, path), file=label,
+            written=MappingProxyType(written), alone=tuple(f.get("alone", ())),
+        )
+    if len(p.problems) > before:
+        return None
+    return Intents(MappingProxyType(items), then_topic, then_menu, tuple(top.get("small_words", ())), label)

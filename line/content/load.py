@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
-from ..match import normalize
+from ..match import Entry, Target, normalize
 from ..optout import says
 from . import checks
 from .language import Shared, load_language
@@ -29,6 +29,7 @@ class Loaded:
 
     library: Library | None
     problems: tuple[Problem, ...]
+    built: Library | None = None  # the library even when the checks found errors (for line check)
 
     @property
     def errors(self) -> list[Problem]:
@@ -49,7 +50,7 @@ def load(folder: Path | str, today: date | None = None) -> Loaded:
             problems.extend(check(library, today or date.today()))
     problems.sort(key=lambda p: (p.severity != "error", p.file, p.line))
     if any(p.severity == "error" for p in problems):
-        return Loaded(None, tuple(problems))
+        return Loaded(None, tuple(problems), library)
     return Loaded(replace(library, warnings=tuple(problems)), tuple(problems))
 
 
@@ -109,6 +110,9 @@ def _library(reader: Reader) -> Library | None:
     _check_shadowing(reader, languages)
     if reader.problems:
         return None
+    # Every language understands a request for any language ("in Spanish", "en inglés").
+    asking = [Entry(Target("language", lang.code), lang.language_phrases) for lang in languages.values()]
+    languages = {code: replace(lang, matcher=lang.matcher.adding(asking)) for code, lang in languages.items()}
     return Library(
         languages=MappingProxyType(languages), default_language=default,
         keys=MappingProxyType(keys), referral_phone=facts["phone"], referral_email=facts["email"],
@@ -139,8 +143,10 @@ def _check_shadowing(reader: Reader, languages: dict[str, Language]) -> None:
         for w in lang.opt_out_words | lang.opt_in_words | lang.help_words | lang.language_words:
             words[normalize(w)] = w.upper()
     for lang in languages.values():
-        for item in [*lang.topics.values(), *lang.menus.values()]:
-            for phrase in ([item.keyword] if item.keyword else []) + list(item.synonyms):
+        intents = list(lang.intents.items.values()) if lang.intents else []
+        for item in [*lang.topics.values(), *lang.menus.values(), *intents]:
+            phrases = list(item.cues) if item in intents else ([item.keyword] if item.keyword else []) + list(item.synonyms)
+            for phrase in phrases:
                 line = reader.phrase_lines.get((item.file, normalize(phrase)), 0)
                 stops = [f"content/{other.code}/{name}.yaml" for other in languages.values()
                          for name, words in (("opt-out", other.opt_out_phrases), ("opt-in", other.opt_in_phrases))

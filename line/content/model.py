@@ -12,7 +12,7 @@ from datetime import date
 from typing import Iterator, Mapping
 
 from .. import sms_encoding
-from ..match import Matcher, normalize
+from ..match import Entry, Matcher, Target, normalize
 from ..optout import PlainWords, says
 from ..speech import Spoken
 from .yaml_source import Problem
@@ -46,6 +46,19 @@ VOICE_PROMPTS = {
 }
 FACTS = {"line_name", "office", "phone", "email"}
 
+# What people mean beyond the topics (intents.yaml): every language has every one, and the
+# line's behaviour for each is fixed (docs/staff.md says what each does).
+INTENT_IDS = ("emergency", "crisis", "feelings", "personal", "person", "not_covered", "thanks")
+THEN = ("topic", "menu", "nothing")  # what follows an intent's text
+# Fixed where safety needs it: no topic content after the crisis words; the emergency words
+# always lead somewhere.
+THEN_REQUIRED = {"crisis": ("nothing",), "emergency": ("topic", "menu")}
+# The only numbers the line may give besides the referral office's: emergencies and the
+# Suicide and Crisis Lifeline.
+SAFETY_NUMBERS = ("911", "988")
+MIN_INTENT_EXAMPLES = 20  # per intent and language
+MIN_TOPIC_EXAMPLES = 5  # per topic and language
+
 
 def fill(template: str, **values: str) -> str:
     """Put values into {name} places; places without a value stay as they are."""
@@ -61,6 +74,57 @@ class Written:
     name: str  # the field or prompt name: 'speech', 'text', 'greeting' ...
     text: str
     spoken: bool  # said on the phone (True) or sent as a text (False)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A message staff expect to reach a topic or intent, and where they wrote it."""
+
+    text: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    label: str
+    text: str  # the text reply, facts filled in (before what follows it: see Intents.reply_text)
+    speech: str  # what a caller hears, safe for any voice ("" for person: the caller is put through)
+    then: str  # "topic", "menu" or "nothing"
+    cues: tuple[str, ...]  # words or phrases that mean it anywhere in a message
+    pairs: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]  # a word from each list means it
+    examples: tuple[Example, ...]
+    file: str
+    written: Mapping[str, Written]  # 'text' and 'speech' (if any) as written
+    alone: tuple[str, ...] = ()  # words that mean it only as the whole message ("ok")
+
+    @property
+    def entry(self) -> Entry:
+        return Entry(Target("intent", self.id), self.cues, self.pairs, tuple(e.text for e in self.examples), self.alone)
+
+
+@dataclass(frozen=True)
+class Intents:
+    """One language's intents, and the lines that may follow a reply."""
+
+    items: Mapping[str, Intent]
+    then_topic: str  # "For {label}, text {keyword}."
+    then_menu: str  # "Text MENU for topics."
+    small_words: tuple[str, ...] = ()  # words that tell little on their own
+    file: str = ""
+
+    def __getitem__(self, intent_id: str) -> Intent:
+        return self.items[intent_id]
+
+    def reply_text(self, intent_id: str, named: "Topic | Menu | None" = None) -> str:
+        """The text for an intent; `named` is the topic or menu the message also names, if any."""
+        intent = self.items[intent_id]
+        if intent.then == "nothing":
+            return intent.text
+        if intent.then == "topic" and named is not None and named.keyword:
+            return f"{intent.text} {fill(self.then_topic, label=named.label, keyword=named.keyword)}"
+        return f"{intent.text} {self.then_menu}"
 
 
 @dataclass(frozen=True)
@@ -88,6 +152,7 @@ class Topic:
     written: Mapping[str, Written]  # 'label', 'text' and 'speech' as written, with their lines
     lines: Mapping[str, int]  # field name -> its line in the file
     translation: str = "original"  # or machine-draft, needs-review, reviewed
+    examples: tuple[Example, ...] = ()  # messages staff expect to reach it
 
 
 @dataclass(frozen=True)
@@ -100,6 +165,7 @@ class Menu:
     options: tuple[str, ...]  # topic or menu ids; the phone key is the position (1-based)
     text: str  # the SMS reply listing the options
     file: str
+    examples: tuple[Example, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -176,6 +242,8 @@ class Language:
     prompts_written: tuple[Written, ...] = ()  # prompts.yaml as written: sms, then voice
     opt_out_phrases: PlainWords = PlainWords()  # plain words for "stop texting me" (opt-out.yaml)
     opt_in_phrases: PlainWords = PlainWords()  # ... and for "start texting me again" (opt-in.yaml)
+    intents: Intents | None = None  # what people mean beyond the topics (intents.yaml)
+    language_phrases: tuple[str, ...] = ()  # phrases, in any language, asking for this one
 
     def item(self, item_id: str) -> Topic | Menu:
         return self.topics.get(item_id) or self.menus[item_id]
@@ -195,6 +263,8 @@ class Language:
         for topic in sorted(self.topics.values(), key=lambda t: t.file):
             yield topic.written["text"]
             yield topic.written["speech"]
+        for intent in self.intents.items.values() if self.intents else ():
+            yield from intent.written.values()
 
 
 @dataclass(frozen=True, eq=False)

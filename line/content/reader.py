@@ -22,6 +22,7 @@ KINDS = {  # kind of field -> (is it right?, how a problem describes what it mus
               "a set of 'name: words' lines, each with some words"),
     "entries": (lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
                 "a list of entries, each starting with '- ' and holding 'name: value' lines"),
+    "items": (lambda v: isinstance(v, list), "a list, each item on its own line starting with '- '"),
 }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import readability, sms_encoding
 from ..speech import WORDS_PER_MINUTE, spoken_seconds
-from .checks import reading
+from .checks import Routed, reading, route
 from .load import Loaded, load
 
 
@@ -30,9 +30,17 @@ class Report(Loaded):
 
     folder: Path = Path("content")
     rows: tuple[TopicRow, ...] = ()
+    examples: tuple[Routed, ...] = ()
 
     def render(self) -> str:
         out = [str(p) for p in self.errors] + [str(p) for p in self.warnings]
+        if self.examples:
+            out.append("")
+            out.append(f"examples: {sum(r.ok for r in self.examples)} of {len(self.examples)} reach where they are "
+                       "written (each tried as a new message)")
+            for r in self.examples:
+                mark = "ok  " if r.ok else "MISS"
+                out.append(f"  {mark} {r.example.file}:{r.example.line}  \"{r.example.text}\" -> {r.reached}")
         if self.rows:
             out.append("")
             out.append(f"{'language/topic':32} {'text':>5} {'segs':>4} {'words':>5} {'~secs':>5} {'reading':>8}")
@@ -61,4 +69,6 @@ def check_folder(folder: Path | str, today: date | None = None) -> Report:
             rows.append(TopicRow(lang.code, topic.id, count.units, count.segments, count.encoding,
                                  len(topic.speech.split()), spoken_seconds(topic.speech),
                                  reading(lang, topic), topic.translation))
-    return Report(loaded.library, loaded.problems, Path(folder), tuple(rows))
+    built = loaded.library or loaded.built
+    examples = tuple(route(built)) if built else ()
+    return Report(loaded.library, loaded.problems, built, folder=Path(folder), rows=tuple(rows), examples=examples)

@@ -156,6 +156,7 @@ def phrases(library: Library) -> set[tuple[str, str]]:
                 pieces.append(fill(p["submenu_intro"], label=menu.spoken_label))
             pieces += [option_line(lang, i, o) for i, o in enumerate(menu.options, start=1)]
         pieces += [t.speech for t in lang.topics.values()]
+        pieces += [i.speech for i in lang.intents.items.values() if i.speech] if lang.intents else []
         found.update((lang.code, piece) for piece in pieces)
     return found
 
@@ -254,12 +255,13 @@ class _Words:
         return CallStep(call=call, said=said, listen=True, keys=keys,
                         on_silence=replace(call, silences=call.silences + 1), changes=tuple(changes))
 
-    def go(self, place: str, before=(), changes=(), **state) -> CallStep:
-        """Arrive at `place` (after saying `before`) and hear it. A step that went well clears the
+    def go(self, place: str, before=(), changes=(), first=(), **state) -> CallStep:
+        """Arrive at `place` (after saying `before`) and hear it; `first` is said before anything,
+        even the other languages' offers (the safety words). A step that went well clears the
         counts: silences, wrong keys, failures."""
         call = replace(self.call, **{"at": place, "silences": 0, "wrong": 0, "errors": 0, **state})
-        first = self.language_offers() if place == "main" else []
-        return self.listen(call, [*first, *before, *_Words(self.library, call, self.texting).arrival(place)], changes)
+        offers = self.language_offers() if place == "main" else []
+        return self.listen(call, [*first, *offers, *before, *_Words(self.library, call, self.texting).arrival(place)], changes)
 
     def goodbye(self, pieces, changes=()) -> CallStep:
         said, _ = self.said([*pieces, self.p["goodbye"]])
@@ -333,16 +335,18 @@ def _choose(w: _Words, digits: str, speech: str) -> CallStep:
         meaning = understand(library, lang, speech, "voice")
         if meaning.kind == "language":
             return _switch_language(w, library.languages[meaning.id])
+        if meaning.kind == "intent":
+            return _intent(w, meaning)
         if meaning.kind in ("topic", "menu"):
             return _arrive(w, meaning.id)
+        if meaning.kind == "command" and meaning.id == "help":  # "who is this?": the greeting again
+            return w.go(call.at, before=[w.p["greeting"]])
         if meaning.kind == "command":
             action = "main_menu" if meaning.id == "menu" else meaning.id
         if meaning.kind == "nothing":
             unmatched.append(Unmatched("voice", call.lang, speech))
     if action == "referral":
-        said, _ = w.said([w.p["transfer"]])
-        return CallStep(call=call, said=said, transfer=e164(library.referral_phone),
-                        changes=(w.usage("referral", "transferred"),))
+        return _transfer(w, w.p["transfer"])
     if action == "repeat":
         return w.go(call.at)
     if action == "main_menu":
@@ -370,6 +374,33 @@ def _texted(w: _Words, outcome: str, call: Call) -> CallStep:
     said = [w.p[TEXT_OUTCOMES[outcome]]] + ([w.p["number"]] if outcome == "refused" else [])
     usage = w.usage(call.at, "texted" if outcome == "sent" else f"text_{outcome}")
     return w.listen(call, [*said, *w.options(call.at)], [usage])
+
+
+def _transfer(w: _Words, words: str) -> CallStep:
+    said, _ = w.said([words])
+    return CallStep(call=w.call, said=said, transfer=e164(w.library.referral_phone),
+                    changes=(w.usage("referral", "transferred"),))
+
+
+def _intent(w: _Words, meaning) -> CallStep:
+    """What people mean beyond the topics, said first, then a way on (content/<lang>/intents.yaml):
+    an emergency -> the 911 words, then the main menu; a crisis -> the 988 words, then only the
+    main menu and the referral keys (no topic content); a person -> the transfer; a personal
+    question -> no medical advice, then the topic it names (if any); feelings, something not
+    covered -> the kind words, then the main menu; thanks -> a kind word, then where they were."""
+    intent = w.lang.intents[meaning.id]
+    if intent.id == "person":  # the same as the referral key
+        return _transfer(w, w.p["transfer"])
+    usage = [w.usage(intent.id, "answered")]
+    if intent.id == "crisis":
+        call = replace(w.call, at="main", silences=0, wrong=0, errors=0)
+        keys = [(key_line(w.lang, w.keys, name), Key(w.keys[name], name)) for name in ("main_menu", "referral")]
+        return w.listen(call, [intent.speech, *keys], usage)
+    if intent.id == "thanks":
+        return w.listen(replace(w.call, silences=0, wrong=0), [intent.speech, *w.options(w.call.at)], usage)
+    if intent.id == "personal" and meaning.also:
+        return w.go(meaning.also, first=[intent.speech], changes=usage)
+    return w.go("main", first=[intent.speech], changes=usage)
 
 
 def _switch_language(w: _Words, lang: Language) -> CallStep:

@@ -1,9 +1,10 @@
 """A text message (SMS, or WhatsApp through the same webhook) -> the line's answer.
 
 In order: compliance words (opt-out, opt-in, help; opt-out in plain words too) first, whatever
-else the texter's state;
-then what the words mean (understand.py): a language's name, a topic, a menu; an opted-out
-texter hears nothing more; words nobody understood get the menu and, if one is close, a keyword.
+else the texter's state; then what the words mean (understand.py): a language's name; an
+opted-out texter hears nothing more; an intent (an emergency or a crisis first, then a person,
+feelings, a personal question, something not covered, thanks: content/<lang>/intents.yaml), a
+topic, a menu; words nobody understood get the menu and, if one is likely, a keyword.
 
 WhatsApp gets the same words with its own differences: the line confirms every opt-out itself
 (Twilio's STOP handling covers SMS only), help carries no "Msg&data rates" notice (the
@@ -86,7 +87,7 @@ def answer(library: Library, texter: Texter, body: str, channel: str = "sms") ->
         return failed(library)  # whether they opted out cannot be told: only where help is
     words = normalize(body)  # once, for every language and both passes of the matcher
     lang = library.language(texter.language)
-    meaning = understand(library, lang, words, "sms")
+    meaning = understand(library, lang, words, "sms", chosen=texter.language is not None)
     if meaning.kind == "language":
         named = library.languages[meaning.id]
         outcome = "opted_out" if texter.opted_out else "answered"
@@ -96,11 +97,16 @@ def answer(library: Library, texter: Texter, body: str, channel: str = "sms") ->
     if texter.opted_out:
         # The line keeps quiet as promised (on SMS Twilio would refuse to deliver its words anyway).
         return TextAnswer((), default.code, "blocked", "opted_out", (Usage(channel, default.code, "blocked", "opted_out"),))
+    lang = library.languages[meaning.lang]
     if meaning.kind == "nothing":
         return TextAnswer((lang.not_understood_text(words),), lang.code, "not_understood", "not_understood",
                           (Unmatched(channel, lang.code, body), Usage(channel, lang.code, "not_understood", "not_understood")))
-    lang = library.languages[meaning.lang]
-    if meaning.kind == "topic":
+    if meaning.kind == "intent":
+        named = lang.item(meaning.also) if meaning.also else None
+        step, text = meaning.id, lang.intents.reply_text(meaning.id, named)
+    elif meaning.kind == "command" and meaning.id == "help":  # "who is this?"
+        step, text = "help", lang.sms["help"]
+    elif meaning.kind == "topic":
         step, text = meaning.id, lang.topics[meaning.id].text
     elif meaning.kind == "menu":
         step, text = meaning.id, lang.menus[meaning.id].text

@@ -1,45 +1,65 @@
 """Free words (a text, or what a caller said) -> what they mean to the line.
 
 One seam: every message and every spoken answer is understood here, before the engine decides
-what to say. A language's name switches languages; then the content's keywords, synonyms and
-spoken commands are matched (line/match.py).
+what to say. A language's name switches languages; then the one matcher (line/match.py) scores
+the whole message against every intent, topic, menu and command of the language and takes the
+best, safety first: an emergency or a crisis wins whatever else the message names.
+
+A text is read in the language its words are in: a texter who has not chosen a language is
+answered in the language they wrote ("quiero hablar con alguien" gets Spanish). A caller is
+heard in the call's language (the speech recognizer listens for that one).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..content import Language, Library
-from ..match import normalize
+from ..match import SAFETY, normalize
 
 
 @dataclass(frozen=True)
 class Meaning:
-    kind: str  # "topic", "menu", "command" (a spoken command, or MENU), "language", or "nothing"
-    id: str = ""  # the topic's or menu's id, the command's name, the language's code
+    kind: str  # "intent", "topic", "menu", "command" (a spoken command, MENU, help), "language", or "nothing"
+    id: str = ""  # the intent's, topic's or menu's id, the command's name, the language's code
     lang: str = ""  # the language whose words these are (a text is answered in it)
-    how: str = ""  # for a match: "exact", "phrase" or "typo"
+    how: str = ""  # for a match: "exact", "phrase", "typo" or "example"
+    also: str = ""  # for an intent: the topic or menu the message also names ("" if none)
+
+    @property
+    def safety(self) -> bool:
+        """An emergency or a crisis: the safe answer comes first."""
+        return self.kind == "intent" and self.id in SAFETY
 
 
-def understand(library: Library, lang: Language, words: str, channel: str) -> Meaning:
-    """What `words` mean, for a texter or caller whose language is `lang`.
-
-    Texts ("sms"): the texter's language first; words of another language get that language's
-    answer ("efectos secundarios"), and exact words in any language beat a guess at a typo.
-    Speech ("voice"): the caller's language, spoken commands ("repeat", "go back") included.
-    """
+def understand(library: Library, lang: Language, words: str, channel: str, chosen: bool = True) -> Meaning:
+    """What `words` mean, for a texter or caller whose language is `lang` (`chosen`: a texter
+    who chose it; otherwise the words' own language decides)."""
     words = normalize(words)
     named = library.language_named(words)
     if named is not None:
         return Meaning("language", named.code, named.code)
     if channel == "voice":
-        found = lang.matcher.match(words, "voice")
-        if found is None:
-            return Meaning("nothing", lang=lang.code)
-        return Meaning(found.target.kind, found.target.id, lang.code, found.how)
-    order = [lang, *(other for other in library.languages.values() if other is not lang)]
-    for typos in (False, True):
-        for candidate in order:
-            found = candidate.matcher.match(words, "sms", typos=typos)
-            if found is not None:
-                return Meaning(found.target.kind, found.target.id, candidate.code, found.how)
-    return Meaning("nothing", lang=lang.code)
+        return _meaning(lang, lang.matcher.understand(words, "voice"))
+    # Texts: every language reads the message. A possible emergency or crisis in any language
+    # comes first; then the texter's chosen language, if it understands the words; otherwise the
+    # language whose words they are (the texter's own on a tie).
+    readings = sorted(((candidate.matcher.known_words(words), candidate is lang, candidate,
+                        candidate.matcher.understand(words, "sms")) for candidate in library.languages.values()),
+                      key=lambda r: r[:2], reverse=True)
+    understood = [r for r in readings if r[3] is not None]
+    safe = [r for r in understood if r[3].safety]
+    own = [r for r in understood if r[1]]
+    pick = safe or (own if chosen else []) or understood
+    if pick:
+        return _meaning(pick[0][2], pick[0][3])
+    return Meaning("nothing", lang=(lang if chosen else readings[0][2]).code)
+
+
+def _meaning(lang: Language, found) -> Meaning:
+    if found is None:
+        return Meaning("nothing", lang=lang.code)
+    target = found.target
+    if target.kind == "language":
+        return Meaning("language", target.id, target.id, found.how)
+    also = found.also.id if found.also is not None else ""
+    return Meaning(target.kind, target.id, lang.code, found.how, also)

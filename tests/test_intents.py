@@ -1,0 +1,324 @@
+"""What people mean beyond the topics: the intents staff write in content/<lang>/intents.yaml, and
+how the one matcher reads whole messages (safety first, then intents, then topics)."""
+import re
+
+import pytest
+
+from conftest import CONTENT
+from phone import Caller
+
+from click.testing import CliRunner
+
+from line.cli import main
+from line.content import load_library
+from line.content.model import INTENT_IDS, MIN_INTENT_EXAMPLES, MIN_TOPIC_EXAMPLES
+from line.content.checks import route
+from line.match import Target
+from line.sms_encoding import count
+from line.content import ContentError
+
+LIB = load_library(CONTENT)
+EN, ES = LIB.language("en"), LIB.language("es")
+
+
+def meaning(lang, text, channel="sms"):
+    found = lang.matcher.understand(text, channel)
+    return (found.target.kind, found.target.id) if found else None
+
+
+# -- the content -----------------------------------------------------------------------------
+@pytest.mark.parametrize("lang", [EN, ES], ids=["en", "es"])
+def test_every_intent_is_written_in_every_language_with_its_examples(lang):
+    assert tuple(lang.intents.items) == INTENT_IDS
+    for intent in lang.intents.items.values():
+        assert len(intent.examples) >= MIN_INTENT_EXAMPLES, intent.id
+        assert intent.text and intent.cues
+        assert bool(intent.speech) == (intent.id != "person")  # a caller asking for a person is put through
+    for topic in lang.topics.values():
+        assert len(topic.examples) >= MIN_TOPIC_EXAMPLES, topic.id
+
+
+@pytest.mark.parametrize("lang, budget", [(EN, ("GSM-7", 306)), (ES, ("UCS-2", 268))], ids=["en", "es"])
+def test_every_intent_text_fits_its_budget_with_what_follows_it(lang, budget):
+    named = [*lang.topics.values(), *(m for m in lang.menus.values() if m.keyword)]
+    for iid in INTENT_IDS:
+        replies = {lang.intents.reply_text(iid, None)} | {lang.intents.reply_text(iid, n) for n in named}
+        for reply in replies:
+            c = count(reply)
+            assert c.units <= budget[1], (iid, reply)
+            if budget[0] == "GSM-7":
+                assert c.encoding == "GSM-7", (iid, reply)
+
+
+@pytest.mark.parametrize("lang", [EN, ES], ids=["en", "es"])
+def test_the_only_numbers_are_911_988_and_the_referral_office(lang):
+    office = re.sub(r"\D", "", LIB.referral_phone)
+    for intent in lang.intents.items.values():
+        for number in re.findall(r"\d[\d-]*\d|\d", intent.text):
+            assert number in ("911", "988") or re.sub(r"\D", "", number) == office, (intent.id, number)
+
+
+def test_safety_words_say_what_the_issue_asks():
+    for lang, care_team in ((EN, "cancer care team"), (ES, "equipo de atención del cáncer")):
+        emergency, crisis = lang.intents["emergency"], lang.intents["crisis"]
+        assert "911" in emergency.text and care_team in emergency.text
+        assert "988" in crisis.text and "911" in crisis.text
+        assert crisis.then == "nothing"  # no topic content after the crisis words
+    assert "Spanish" in EN.intents["crisis"].text and "español" in ES.intents["crisis"].text
+    assert "cáncer" in ES.intents["personal"].text
+
+
+def test_a_voice_says_911_and_988_digit_by_digit():
+    assert EN.intents["emergency"].speech.startswith("If this is an emergency, hang up and call nine one one.")
+    assert "nine eight eight" in EN.intents["crisis"].speech and "988" not in EN.intents["crisis"].speech
+    assert "nueve uno uno" in ES.intents["emergency"].speech and "911" not in ES.intents["emergency"].speech
+    assert "nueve ocho ocho" in ES.intents["crisis"].speech
+
+
+def test_another_number_in_an_intent_is_refused(content_copy):
+    path = content_copy / "en" / "intents.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("call 911 now.", "call 911 now or 555-0100.", 1))
+    with pytest.raises(ContentError) as err:
+        load_library(content_copy)
+    assert "content/en/intents.yaml:" in str(err.value) and "555-0100" in str(err.value)
+
+
+def test_a_crisis_reply_that_would_add_a_topic_is_refused(content_copy):
+    path = content_copy / "es" / "intents.yaml"
+    text = path.read_text()
+    start = text.index("  crisis:")
+    path.write_text(text[:start] + text[start:].replace("then: nothing", "then: topic", 1))
+    with pytest.raises(ContentError) as err:
+        load_library(content_copy)
+    assert "'then' of crisis must be nothing" in str(err.value)
+
+
+def test_a_missing_intent_is_refused(content_copy):
+    path = content_copy / "en" / "intents.yaml"
+    text = path.read_text()
+    start, end = text.index("  thanks:"), len(text)
+    path.write_text(text[:start])
+    with pytest.raises(ContentError) as err:
+        load_library(content_copy)
+    assert "intent 'thanks' is missing" in str(err.value)
+
+
+# -- the matcher -----------------------------------------------------------------------------
+@pytest.mark.parametrize("text, intent", [
+    ("I have a fever after my treatment what should I do", "emergency"),
+    ("chest pain", "emergency"),
+    ("I'm having chest pain", "emergency"),
+    ("my wife cant breth", "emergency"),  # typos forgiven
+    ("911", "emergency"),
+    ("I want to die", "crisis"),
+    ("i keep thinking about hurting myself", "crisis"),
+    ("I'm so scared", "feelings"),
+    ("my dad has stage 4 breast cancer can immunotherapy cure him", "personal"),
+    ("should I stop my treatment", "personal"),
+    ("can I talk to someone", "person"),
+    ("how much does it cost", "not_covered"),
+    ("thank you so much", "thanks"),
+])
+def test_english_messages_mean_an_intent(text, intent):
+    assert meaning(EN, text) == ("intent", intent)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("tengo fiebre después del tratamiento", "emergency"),
+    ("me duele el pecho", "emergency"),
+    ("quiero morirme", "crisis"),
+    ("tengo mucho miedo", "feelings"),
+    ("mi mamá tiene cáncer de pulmón, la inmunoterapia la puede curar", "personal"),
+    ("quiero hablar con alguien", "person"),
+    ("cuánto cuesta el tratamiento", "not_covered"),
+    ("muchas gracias", "thanks"),
+])
+def test_spanish_messages_mean_an_intent(text, intent):
+    assert meaning(ES, text) == ("intent", intent)
+
+
+def test_safety_comes_first_and_still_names_the_topic():
+    found = EN.matcher.understand("I have a fever after my treatment what should I do")
+    assert found.target == Target("intent", "emergency") and found.safety
+    assert found.also == Target("topic", "side-effects")
+    # A crisis outranks everything, even a request for a person in the same message.
+    assert meaning(EN, "can I talk to someone, I want to kill myself") == ("intent", "crisis")
+    # A plain question about a side effect is a topic, not an emergency.
+    assert meaning(EN, "is fever a side effect") == ("topic", "side-effects")
+
+
+@pytest.mark.parametrize("text, target", [
+    ("research results", ("topic", "results")),
+    ("who is recruiting patients", ("topic", "trials")),
+    ("side efects", ("topic", "side-effects")),
+    ("sied effects", ("topic", "side-effects")),
+    ("what is immunotherpy", ("topic", "immunotherapy")),
+    ("SIDE", ("topic", "side-effects")),
+    ("treatment", ("menu", "treatment")),
+])
+def test_a_sentence_goes_where_it_means(text, target):
+    assert meaning(EN, text) == target
+
+
+def test_a_word_that_is_only_a_small_word_does_not_drag_a_sentence_to_a_menu():
+    assert meaning(EN, "about") == ("menu", "about")  # the keyword alone still works
+    assert meaning(EN, "I keep worrying about my husband") == ("intent", "feelings")
+
+
+def test_suggestions_only_for_a_likely_meaning():
+    assert EN.matcher.suggest("sdie") == "SIDE"
+    assert EN.matcher.suggest("qqqq zzzz") is None
+
+
+def test_the_language_of_free_text_is_guessed_from_its_words():
+    text = "quiero hablar con alguien"
+    assert ES.matcher.known_words(text) > EN.matcher.known_words(text)
+    text = "should I cancel my next infusion"
+    assert EN.matcher.known_words(text) > ES.matcher.known_words(text)
+
+
+# -- examples are tests ------------------------------------------------------------------------
+def test_every_shipped_example_reaches_where_it_is_written_even_as_a_new_message():
+    routed = route(LIB)
+    assert len(routed) >= 2 * (len(INTENT_IDS) * MIN_INTENT_EXAMPLES + len(EN.topics) * MIN_TOPIC_EXAMPLES)
+    assert [(r.example.file, r.example.line, r.example.text, r.reached) for r in routed if not r.ok] == []
+
+
+def test_an_example_under_the_wrong_topic_fails_line_check_naming_its_file_and_line(content_copy):
+    path = content_copy / "en" / "topics" / "where.yaml"
+    path.write_text(path.read_text().replace("examples:\n", "examples:\n  - what are the side effects of immunotherapy\n", 1))
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "what are the side effects" in text)
+    result = CliRunner().invoke(main, ["check", str(content_copy)])
+    assert result.exit_code == 1
+    assert (f"content/en/topics/where.yaml:{line}: error: example \"what are the side effects of immunotherapy\" "
+            "reaches side-effects, not where") in result.output
+    # ...and it prints what every example reached.
+    assert f"MISS content/en/topics/where.yaml:{line}  \"what are the side effects of immunotherapy\" -> side-effects" in result.output
+    assert re.search(r"ok   content/es/intents.yaml:\d+  \"quiero morir\" -> crisis", result.output)
+
+
+def test_a_topic_with_too_few_examples_is_a_warning(content_copy):
+    path = content_copy / "en" / "topics" / "who.yaml"
+    text = path.read_text()
+    start = text.index("examples:\n")
+    end = text.index("synonyms:")
+    path.write_text(text[:start] + "examples:\n  - who can get immunotherapy\n" + text[end:])
+    result = CliRunner().invoke(main, ["check", str(content_copy)])
+    assert "content/en/topics/who.yaml: warning: who has 1 examples; write at least 5" in result.output
+
+
+# -- both channels: the TwiML a texter and a caller get --------------------------------------------
+@pytest.fixture
+def caller(app):
+    c = Caller(app)
+    c.call()
+    return c
+
+
+@pytest.mark.parametrize("body, starts, then", [
+    ("I have a fever after my treatment what should I do", "If this is an emergency, call 911 now.",
+     "For side effects, text SIDE."),
+    ("chest pain", "If this is an emergency, call 911 now.", "Text MENU for topics."),
+    ("I want to die", "You matter, and you do not have to face this alone. Please call or text 988",
+     "If you are in danger now, call 911."),
+    ("I'm so scared", "It is normal to feel scared or worried", "Text MENU for topics."),
+    ("should I stop my treatment", "This line cannot give medical advice.", ""),
+    ("can I talk to someone", "To talk with a person, call the NCI referral office at 1-866-820-4505", "IRC@nih.gov."),
+    ("how much does it cost", "Sorry, this line does not have information on that.", "Text MENU for topics."),
+    ("thank you!", "You are welcome.", "Text MENU any time for topics."),
+])
+def test_a_texter_gets_each_intent(twilio, body, starts, then):
+    [reply] = twilio.text(body)
+    assert reply.startswith(starts) and reply.endswith(then)
+    c = count(reply)
+    assert c.encoding == "GSM-7" and c.segments <= 2
+
+
+def test_a_texter_in_a_crisis_gets_no_topic_and_safety_comes_before_topics(twilio):
+    [reply] = twilio.text("I want to end my life, what are the side effects of stopping")
+    assert "988" in reply and "SIDE" not in reply and "Source:" not in reply
+    [reply] = twilio.text("my mom has a fever and chills after her infusion, is that a side effect")
+    assert reply.startswith("If this is an emergency, call 911 now.") and reply.endswith("For side effects, text SIDE.")
+
+
+@pytest.mark.parametrize("body, starts", [
+    ("tengo fiebre alta después del tratamiento", "Si es una emergencia, llame al 911 ahora."),
+    ("quiero morirme", "Usted es importante y no tiene que pasar por esto solo."),
+    ("tengo mucho miedo", "Es normal sentir miedo o preocupación"),
+    ("mi mamá tiene cáncer, le sirve la inmunoterapia", "Esta línea no puede dar consejos médicos."),
+    ("quiero hablar con alguien", "Para hablar con una persona, llame a la Oficina de Referencias del NCI al 1-866-820-4505"),
+    ("cuánto cuesta", "Lo sentimos, esta línea no tiene información sobre eso."),
+    ("muchas gracias", "De nada."),
+])
+def test_a_new_texter_writing_spanish_gets_each_intent_in_spanish(twilio, body, starts):
+    [reply] = twilio.text(body, number="+15555550177")
+    assert reply.startswith(starts)
+    assert count(reply).units <= 268
+
+
+def test_plain_words_asking_what_the_line_is_or_for_a_language(twilio):
+    [reply] = twilio.text("who is this?")
+    assert reply == EN.sms["help"]
+    [reply] = twilio.text("en español por favor")
+    assert reply == ES.sms["language_set"]
+
+
+def test_a_caller_with_chest_pain_hears_911_first_then_the_menu(caller):
+    step = caller.say("I'm having chest pain")
+    said = " ".join(step.gather.itertext())
+    assert said.startswith("If this is an emergency, hang up and call nine one one.")
+    assert "911" not in step.xml
+    assert step.state()["at"] == "main" and "For clinical trials, press four." in said
+    assert step.redirect  # a silence is still answered
+
+
+def test_a_caller_in_a_crisis_hears_988_twice_and_no_topic(caller):
+    caller.press("2")
+    step = caller.say("i want to kill myself")
+    said = " ".join(step.gather.itertext())
+    assert said.startswith("You matter")
+    assert said.count("nine eight eight") == 2 and "nine one one" in said
+    assert "988" not in step.xml and "press one" not in said  # no topics offered
+    assert "For the main menu, press nine." in said and "To talk to the N C I referral office, press zero." in said
+
+
+def test_a_caller_asking_for_a_person_is_put_through(caller):
+    step = caller.say("can I talk to someone")
+    assert "Putting you through to the N C I referral office" in step.said
+    assert step.root.find("Dial").find("Number").text == "+18668204505"
+
+
+def test_a_caller_with_a_personal_question_hears_no_advice_first_then_the_topic(caller):
+    step = caller.say("should I keep getting immunotherapy for my side effects")
+    said = " ".join(step.gather.itertext())
+    assert said.startswith("This line cannot give medical advice.")
+    assert step.state()["at"] == "side-effects" and EN.topics["side-effects"].speech in said
+
+
+@pytest.mark.parametrize("words, starts, at", [
+    ("I feel so alone and scared", "It is normal to feel scared or worried", "main"),
+    ("will my insurance pay for it", "Sorry, this line does not have information on that.", "main"),
+])
+def test_a_caller_with_feelings_or_a_question_not_covered_then_hears_the_menu(caller, words, starts, at):
+    step = caller.say(words)
+    said = " ".join(step.gather.itertext())
+    assert said.startswith(starts) and step.state()["at"] == at
+    assert "For cancer and immunotherapy basics, press one." in said
+
+
+def test_a_caller_who_says_thanks_hears_a_kind_word_and_stays_where_they_were(caller):
+    caller.press("2")
+    step = caller.say("thank you")
+    said = " ".join(step.gather.itertext())
+    assert said.startswith("You are welcome.") and step.state()["at"] == "treatment"
+
+
+def test_a_spanish_caller_hears_911_in_spanish_words(app):
+    c = Caller(app)
+    c.call()
+    c.press("6")
+    step = c.say("me duele el pecho")
+    said = " ".join(step.gather.itertext())
+    assert said.startswith("Si es una emergencia, cuelgue y llame al nueve uno uno.")
+    assert step.state()["lang"] == "es"
