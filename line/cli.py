@@ -238,3 +238,27 @@ def db_copy(source_url: str) -> None:
         raise click.ClickException(f"the copy from {source.safe_url} to {target.safe_url} failed: {reason(exc)}") from None
     click.echo(f"Copied from {source.safe_url} to {target.safe_url}: "
                + ", ".join(f"{n} {name}" for name, n in copied.items()) + ".")
+
+
+@main.command("measure")
+@click.argument("labeled_set", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--misses", is_flag=True, help="Also list each message that reached something else.")
+def measure_command(labeled_set: Path | None, misses: bool) -> None:
+    """How well the line understands people: accuracy per label over the labeled set
+    (tests/labeled/messages.tsv by default). Exits 1 below the thresholds."""
+    from . import labeled
+    from .measure import measure
+
+    settings = Settings.from_env()
+    try:
+        library = load_library(settings.content_dir)
+    except ContentError as exc:
+        _print_problems(exc.problems)
+        sys.exit(1)
+    try:
+        rows = labeled.read(labeled_set or labeled.DEFAULT_PATH)
+    except (OSError, labeled.LabeledSetError) as exc:
+        raise click.ClickException(str(exc)) from None
+    result = measure(library, rows)
+    click.echo(result.render(misses))
+    sys.exit(1 if result.failing() else 0)

@@ -23,7 +23,10 @@ from .store import Store, events, unmatched
 
 # Steps the line records that are not topics (used when the content cannot be read).
 TEXT_CHANNELS = ("sms", "whatsapp")  # the report's "texts": SMS and WhatsApp messages together
-NOT_TOPICS = {"main", "help", "call", "slower", "start", "stop", "blocked", "not_understood", "_number"}
+NOT_TOPICS = {"main", "help", "call", "slower", "start", "stop", "blocked", "not_understood", "_number",
+              "emergency", "crisis", "feelings", "personal", "person", "not_covered", "thanks", "language"}
+# The safety replies, counted per day: an emergency (911 and the care team), a crisis (988).
+SAFETY_STEPS = ("emergency", "crisis")
 
 OUTCOMES = [  # (outcome, what staff read), in the order shown
     ("answered", "answered"),
@@ -80,6 +83,7 @@ class Usage:
     calls: int = 0
     calls_with_exit: int = 0
     transfers: list[tuple[str, int]] = field(default_factory=list)  # (what, times)
+    safety: list[tuple[date, int, int]] = field(default_factory=list)  # (day, emergency, crisis) replies
 
     @property
     def texts(self) -> int:
@@ -184,6 +188,10 @@ def build(store: Store, since: date, until: date, library=None, top: int = 10) -
         texts = conn.execute(
             select(unmatched.c.text).where(unmatched.c.at >= start, unmatched.c.at < end)
         ).scalars().all()
+        safety_rows = conn.execute(
+            select(day.label("day"), c.step, func.count().label("n"))
+            .where(in_period, c.step.in_(SAFETY_STEPS)).group_by(day, c.step)
+        ).all()
 
     by_day: dict[date, list[int]] = {}
     for row in daily:
@@ -218,6 +226,11 @@ def build(store: Store, since: date, until: date, library=None, top: int = 10) -
             phrases[clean] += 1
         words.update(w for w in _WORD.findall(clean) if w not in STOPWORDS and len(w) > 1)
 
+    safety_by_day: dict[date, list[int]] = {}
+    for row in safety_rows:
+        safety_by_day.setdefault(_as_date(row.day), [0, 0])[SAFETY_STEPS.index(row.step)] += row.n
+    safety = [(d, *safety_by_day.get(d, (0, 0))) for d, _, _ in per_day]
+
     transfers = [(label, sum(outcomes.get(o, {}).values())) for o, label in OUTCOMES if o in TRANSFERS_AND_TEXTS]
     calls = sum(n for _, _, n in per_day)
     line_name = library.language(None).line_name if library is not None else "The information line"
@@ -228,7 +241,7 @@ def build(store: Store, since: date, until: date, library=None, top: int = 10) -
         words=[(w, n, w in names.known_words) for w, n in _top(words, top)],
         phrases=_top(phrases, top),
         exits=[(place, how, n) for (place, how), n in _top(exits, top)],
-        calls=calls, calls_with_exit=sum(exits.values()), transfers=transfers,
+        calls=calls, calls_with_exit=sum(exits.values()), transfers=transfers, safety=safety,
     )
 
 
@@ -256,6 +269,11 @@ def render_text(u: Usage) -> str:
     rows = [[d.isoformat(), t, c] for d, t, c in u.per_day]
     rows.append(["total", u.texts, u.calls])
     lines += _table(["day", "texts", "calls"], rows) + [""]
+
+    lines.append("Safety replies per day (counts only): an emergency (911 and the care team), a crisis (988)")
+    rows = [[d.isoformat(), e, c] for d, e, c in u.safety]
+    rows.append(["total", sum(e for _, e, _ in u.safety), sum(c for _, _, c in u.safety)])
+    lines += _table(["day", "emergency", "crisis"], rows) + [""]
 
     for channel, title in (("sms", "Top topics by text"), ("voice", "Top topics by phone")):
         lines.append(title)

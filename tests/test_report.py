@@ -65,6 +65,13 @@ Texts and calls per day
   2026-03-03      0      0
   total           9      6
 
+Safety replies per day (counts only): an emergency (911 and the care team), a crisis (988)
+  day         emergency  crisis
+  2026-03-01          0       0
+  2026-03-02          0       0
+  2026-03-03          0       0
+  total               0       0
+
 Top topics by text
   topic         times
   side-effects      3
@@ -136,6 +143,26 @@ def store(db_url):  # noqa: F811
 def test_the_report_counts_known_events(store):
     usage = report.build(store, date(2026, 3, 1), date(2026, 3, 3))
     assert report.render_text(usage) == EXPECTED
+
+
+def test_the_report_counts_safety_replies_per_day_by_text_and_by_phone(db_url):  # noqa: F811
+    store = Store(db_url, SECRET)
+    store.upgrade()
+    with store.engine.begin() as conn:
+        conn.execute(events.insert(), [
+            text(1, "emergency"), text(1, "emergency", hour=23), text(1, "crisis"), text(3, "crisis"),
+            text(2, "side-effects"), text(2, "person"),
+            *call("f", 2, ("emergency", "answered"), ("main", "menu")),
+        ])
+    try:
+        usage = report.build(store, date(2026, 3, 1), date(2026, 3, 3), LIB)
+    finally:
+        store.dispose()
+    assert usage.safety == [(date(2026, 3, 1), 2, 1), (date(2026, 3, 2), 1, 0), (date(2026, 3, 3), 0, 1)]
+    out = report.render_text(usage)
+    assert "  2026-03-01          2       1\n  2026-03-02          1       0\n  2026-03-03          0       1\n  total               3       2" in out
+    # An intent is not a topic: it is not in the top topics.
+    assert "person" not in out.split("Top topics by text")[1].split("What happened")[0]
 
 
 def test_the_report_names_topics_and_menus_as_the_content_does(store):

@@ -1,0 +1,89 @@
+"""`line measure`: how well the line understands people, on the labeled set (tests/labeled/).
+
+Each message goes through the engine's own judgement, as a new texter's text or a caller's words
+at the main menu of its language: compliance first (opt-out, opt-in, help: engine/compliance.py),
+then what the words mean (engine/understand.py). What it reached is compared with its label.
+
+The line is held to THRESHOLDS: every emergency, crisis and opt-out found (recall 100%), nothing
+else taken for an opt-out, and every other label right at least 95% of the time.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from . import labeled
+from .content import Library
+from .engine.compliance import judge
+from .engine.understand import understand
+
+SAFE_RECALL = ("emergency", "crisis", "opt_out")  # each must be found every time
+THRESHOLD = 0.95  # every other label
+NOTHING = "nothing"  # what a message no label fits reaches: the menu
+
+
+def reached(library: Library, row: labeled.Labeled) -> str:
+    """The label the line's answer to `row` amounts to."""
+    if row.channel == "sms":
+        said = judge(library, row.message)
+        if said is not None:
+            return said.kind
+    # A new texter has chosen no language (their words choose it); a caller is at the main menu
+    # of the language they called in.
+    lang = library.language(row.language if row.channel == "voice" else None)
+    meaning = understand(library, lang, row.message, row.channel, chosen=row.channel == "voice")
+    if meaning.kind == "command":
+        return {"menu": "main", "main_menu": "main", "referral": "person"}.get(meaning.id, meaning.id)
+    if meaning.kind == "nothing":
+        return NOTHING
+    return meaning.kind if meaning.kind == "language" else meaning.id
+
+
+@dataclass
+class Measured:
+    rows: list[tuple[labeled.Labeled, str]] = field(default_factory=list)  # (row, what it reached)
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """label -> (messages, reached it)."""
+        total, right = Counter(), Counter()
+        for row, got in self.rows:
+            total[row.label] += 1
+            right[row.label] += got == row.label
+        return {label: (total[label], right[label]) for label in labeled.LABELS if total[label]}
+
+    @property
+    def false_opt_outs(self) -> list[tuple[labeled.Labeled, str]]:
+        return [(row, got) for row, got in self.rows if got == "opt_out" and row.label != "opt_out"]
+
+    def failing(self) -> list[str]:
+        """Why the line falls short of the thresholds (empty when it meets them)."""
+        found = []
+        for label, (n, right) in self.counts().items():
+            want = 1.0 if label in SAFE_RECALL else THRESHOLD
+            if right / n < want:
+                found.append(f"{label}: {right}/{n} ({100 * right / n:.1f}%), below {100 * want:g}%")
+        if self.false_opt_outs:
+            found.append(f"false opt-outs: {len(self.false_opt_outs)}, want 0")
+        return found
+
+    def render(self, misses: bool = False) -> str:
+        out = [f"{'label':14} {'right':>5} {'of':>4} {'accuracy':>9}  threshold"]
+        for label, (n, right) in self.counts().items():
+            want = "100% (recall)" if label in SAFE_RECALL else f"{100 * THRESHOLD:g}%"
+            out.append(f"{label:14} {right:>5} {n:>4} {100 * right / n:>8.1f}%  {want}")
+        total = len(self.rows)
+        right = sum(got == row.label for row, got in self.rows)
+        out.append(f"{'all':14} {right:>5} {total:>4} {100 * right / max(1, total):>8.1f}%")
+        out.append(f"false opt-outs: {len(self.false_opt_outs)} (want 0)")
+        if misses:
+            out.append("")
+            for row, got in self.rows:
+                if got != row.label:
+                    out.append(f"  line {row.line} [{row.language} {row.channel}] {row.label} -> {got}: {row.message}")
+        failing = self.failing()
+        out.append("meets every threshold" if not failing else "BELOW THRESHOLD: " + "; ".join(failing))
+        return "\n".join(out)
+
+
+def measure(library: Library, rows: list[labeled.Labeled]) -> Measured:
+    return Measured([(row, reached(library, row)) for row in rows])
