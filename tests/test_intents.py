@@ -322,3 +322,13 @@ def test_a_spanish_caller_hears_911_in_spanish_words(app):
     said = " ".join(step.gather.itertext())
     assert said.startswith("Si es una emergencia, cuelgue y llame al nueve uno uno.")
     assert step.state()["lang"] == "es"
+
+
+def test_plain_words_asking_for_the_texts_again(twilio):
+    [menu] = twilio.text("start texting me again", number="+15555550178")
+    assert menu == EN.menus["main"].text  # never opted out: nothing to come back from
+    twilio.text("stop texting me", number="+15555550179")
+    assert twilio.text("what are the side effects", number="+15555550179") == []
+    [back] = twilio.text("please start texting me again", number="+15555550179")
+    assert back == EN.sms["opted_in"]
+    assert twilio.text("what are the side effects", number="+15555550179") == [EN.topics["side-effects"].text]
