@@ -332,3 +332,10 @@ def test_plain_words_asking_for_the_texts_again(twilio):
     [back] = twilio.text("please start texting me again", number="+15555550179")
     assert back == EN.sms["opted_in"]
     assert twilio.text("what are the side effects", number="+15555550179") == [EN.topics["side-effects"].text]
+
+
+def test_the_speech_recognizer_is_told_the_words_of_an_emergency_first():
+    hints = EN.speech_hints.split(", ")
+    assert hints[0] == "emergency" and "chest pain" in hints and "suicide" in hints
+    assert "side effects" in hints and len(hints) <= 500
+    assert "dolor de pecho" in ES.speech_hints.split(", ")

@@ -132,6 +132,8 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
                       intents.small_words if intents else ())
 
     words = settings.words
+    # The words of an emergency or a crisis are the ones the speech recognizer must not miss.
+    safety_hints = list(dict.fromkeys(c for i in ("emergency", "crisis") for c in intents[i].cues)) if intents else []
     language = Language(
         code=settings.code, name=settings.fields["name"], line_name=settings.line_name, voice=Voice(**settings.voice),
         spoken=settings.spoken, topics=MappingProxyType(topics), menus=MappingProxyType(menus),
@@ -140,10 +142,10 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
         opt_in_words=frozenset(w.upper() for w in words["opt_in"]),
         help_words=frozenset(w.upper() for w in words["help"]),
         confirmed_by_twilio=frozenset(w.upper() for w in words["confirmed_by_twilio"]),
-        speech_hints=", ".join(sorted({
+        speech_hints=", ".join([*safety_hints, *(h for h in sorted({
             *(t.label for t in topics.values()), *(m.label for m in menus.values() if m.keyword),
             *(s for t in topics.values() for s in t.synonyms), *(w for ws in settings.voice_words.values() for w in ws),
-        })[:MAX_HINTS]),
+        }) if h not in safety_hints)][:MAX_HINTS]),
         matcher=matcher,
         language_words=frozenset(normalize(w) for w in settings.fields.get("language_words", [])),
         text_budget=settings.budget, avoid=avoid,

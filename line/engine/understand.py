@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..content import Language, Library
-from ..match import SAFETY, normalize
+from ..match import normalize
 
 
 @dataclass(frozen=True)
@@ -24,11 +24,6 @@ class Meaning:
     lang: str = ""  # the language whose words these are (a text is answered in it)
     how: str = ""  # for a match: "exact", "phrase", "typo" or "example"
     also: str = ""  # for an intent: the topic or menu the message also names ("" if none)
-
-    @property
-    def safety(self) -> bool:
-        """An emergency or a crisis: the safe answer comes first."""
-        return self.kind == "intent" and self.id in SAFETY
 
 
 def understand(library: Library, lang: Language, words: str, channel: str, chosen: bool = True) -> Meaning:
