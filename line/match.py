@@ -93,8 +93,14 @@ def normalize(text: str) -> Normalized:
     """Lower case, no accents, no punctuation, single spaces; "can't" is "cant"."""
     if isinstance(text, Normalized):
         return text
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return _normalized(text)
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalized(text: str) -> Normalized:
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _APOSTROPHES.sub("", text.lower())
     text = _NOT_A_WORD.sub(" ", text)
     return Normalized(" ".join(text.split()))
@@ -155,7 +161,6 @@ class Matcher:
 
     def __init__(self, entries: list[Entry], voice_phrases: dict[str, Target] | None = None,
                  keywords: dict[Target, str] | None = None, small_words=()):
-        self._made_of = (tuple(entries), dict(voice_phrases or {}), dict(keywords or {}), tuple(small_words))
         self._keywords = dict(keywords or {})
         # Cues as written (for the whole message, and phrases with a typo) and as stems.
         self._phrases: dict[str, dict[str, set[Target]]] = {"sms": {}, "voice": {}}
@@ -213,11 +218,6 @@ class Matcher:
                 for t in tokens:
                     self._index.setdefault(t, []).append(len(self._examples))
                 self._examples.append((entry.target, normalize(example), norm))
-
-    def adding(self, entries: list[Entry]) -> "Matcher":
-        """A new matcher that also knows `entries`."""
-        known, voice_phrases, keywords, small_words = self._made_of
-        return Matcher([*known, *entries], voice_phrases, keywords, small_words)
 
     @staticmethod
     def _group(table: dict) -> dict[int, list[str]]:
@@ -437,6 +437,8 @@ def _typo_of(word: str, known: str) -> bool:
 
 def _find_any(tokens: tuple[str, ...], phrases: tuple[tuple[str, ...], ...]):
     """The first place one of `phrases` appears in `tokens`: (start, end, phrase), or None."""
+    present = set(tokens)
+    phrases = [p for p in phrases if p and p[0] in present]
     for i in range(len(tokens)):
         for phrase in phrases:
             if phrase and tokens[i:i + len(phrase)] == phrase:

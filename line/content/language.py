@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from ..match import Entry, Matcher, Target, normalize
+from ..match import Entry, Target, normalize
 from ..optout import FIELDS as PLAIN_FIELDS, PlainWords
 from ..optout import problems as optout_problems
 from ..readability import FORMULAS
@@ -128,8 +128,10 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
         phrases.add(w, Target("command", "help"), label, lines.at("help_phrases", i))
     if len(reader.problems) > before:
         return None
-    matcher = Matcher(entries(settings, topics, menus, intents), voice_phrases, keywords,
-                      intents.small_words if intents else ())
+    # The matcher is made once every language is read (load.py): each also understands a request
+    # for any other language.
+    recipe = (entries(settings, topics, menus, intents), voice_phrases, keywords,
+              intents.small_words if intents else ())
 
     words = settings.words
     # The words of an emergency or a crisis are the ones the speech recognizer must not miss.
@@ -146,7 +148,8 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
             *(t.label for t in topics.values()), *(m.label for m in menus.values() if m.keyword),
             *(s for t in topics.values() for s in t.synonyms), *(w for ws in settings.voice_words.values() for w in ws),
         }) if h not in safety_hints)][:MAX_HINTS]),
-        matcher=matcher,
+        matcher=None,
+        matcher_recipe=recipe,
         language_words=frozenset(normalize(w) for w in settings.fields.get("language_words", [])),
         text_budget=settings.budget, avoid=avoid,
         plain=settings.plain,

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
-from ..match import Entry, Target, normalize
+from ..match import Entry, Matcher, Target, normalize
 from ..optout import says
 from . import checks
 from .language import Shared, load_language
@@ -29,7 +29,6 @@ class Loaded:
 
     library: Library | None
     problems: tuple[Problem, ...]
-    built: Library | None = None  # the library even when the checks found errors (for line check)
 
     @property
     def errors(self) -> list[Problem]:
@@ -50,7 +49,7 @@ def load(folder: Path | str, today: date | None = None) -> Loaded:
             problems.extend(check(library, today or date.today()))
     problems.sort(key=lambda p: (p.severity != "error", p.file, p.line))
     if any(p.severity == "error" for p in problems):
-        return Loaded(None, tuple(problems), library)
+        return Loaded(None, tuple(problems))
     return Loaded(replace(library, warnings=tuple(problems)), tuple(problems))
 
 
@@ -112,12 +111,17 @@ def _library(reader: Reader) -> Library | None:
         return None
     # Every language understands a request for any language ("in Spanish", "en inglés").
     asking = [Entry(Target("language", lang.code), lang.language_phrases) for lang in languages.values()]
-    languages = {code: replace(lang, matcher=lang.matcher.adding(asking)) for code, lang in languages.items()}
+    languages = {code: _with_matcher(lang, asking) for code, lang in languages.items()}
     return Library(
         languages=MappingProxyType(languages), default_language=default,
         keys=MappingProxyType(keys), referral_phone=facts["phone"], referral_email=facts["email"],
         sources=MappingProxyType(sources), version=reader.version,
     )
+
+
+def _with_matcher(lang: Language, asking: list[Entry]) -> Language:
+    entries, voice_phrases, keywords, small_words = lang.matcher_recipe
+    return replace(lang, matcher=Matcher([*entries, *asking], voice_phrases, keywords, small_words), matcher_recipe=())
 
 
 def _phone_keys(reader: Reader, raw: dict, lines: Lines, label: str) -> dict[str, str]:
@@ -148,9 +152,11 @@ def _check_shadowing(reader: Reader, languages: dict[str, Language]) -> None:
             phrases = list(item.cues) if item in intents else ([item.keyword] if item.keyword else []) + list(item.synonyms)
             for phrase in phrases:
                 line = reader.phrase_lines.get((item.file, normalize(phrase)), 0)
-                stops = [f"content/{other.code}/{name}.yaml" for other in languages.values()
-                         for name, words in (("opt-out", other.opt_out_phrases), ("opt-in", other.opt_in_phrases))
-                         if says(words, phrase)]
+                # An intent's cues come after the opt-out and opt-in judgement by design (stop ... my life).
+                stops = [] if item in intents else [
+                    f"content/{other.code}/{name}.yaml" for other in languages.values()
+                    for name, words in (("opt-out", other.opt_out_phrases), ("opt-in", other.opt_in_phrases))
+                    if says(words, phrase)]
                 if normalize(phrase) in words:
                     reader.error(item.file, line, f"'{phrase}' is the text word {words[normalize(phrase)]} (an opt-out, opt-in, help or language word); choose another")
                 elif stops:

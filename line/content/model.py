@@ -7,7 +7,7 @@ place without reading the YAML again.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterator, Mapping
 
@@ -243,6 +243,9 @@ class Language:
     opt_out_phrases: PlainWords = PlainWords()  # plain words for "stop texting me" (opt-out.yaml)
     opt_in_phrases: PlainWords = PlainWords()  # ... and for "start texting me again" (opt-in.yaml)
     intents: Intents | None = None  # what people mean beyond the topics (intents.yaml)
+    # What the matcher is made of (its entries, spoken commands, keywords, small words), until
+    # load.py makes it with every language's request for itself.
+    matcher_recipe: tuple = field(default=(), repr=False, compare=False)
     language_phrases: tuple[str, ...] = ()  # phrases, in any language, asking for this one
 
     def item(self, item_id: str) -> Topic | Menu:

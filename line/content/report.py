@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import readability, sms_encoding
 from ..speech import WORDS_PER_MINUTE, spoken_seconds
-from .checks import Routed, reading, route
+from .checks import Routed, examples_reach_their_place, reading, route
 from .load import Loaded, load
 
 
@@ -69,6 +69,7 @@ def check_folder(folder: Path | str, today: date | None = None) -> Report:
             rows.append(TopicRow(lang.code, topic.id, count.units, count.segments, count.encoding,
                                  len(topic.speech.split()), spoken_seconds(topic.speech),
                                  reading(lang, topic), topic.translation))
-    built = loaded.library or loaded.built
-    examples = tuple(route(built)) if built else ()
-    return Report(loaded.library, loaded.problems, built, folder=Path(folder), rows=tuple(rows), examples=examples)
+    examples = tuple(route(loaded.library)) if loaded.library else ()
+    problems = sorted([*loaded.problems, *examples_reach_their_place(list(examples))],
+                      key=lambda p: (p.severity != "error", p.file, p.line))
+    return Report(loaded.library, tuple(problems), folder=Path(folder), rows=tuple(rows), examples=examples)
