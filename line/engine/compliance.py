@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..content import Library
 
@@ -31,6 +32,7 @@ class Compliance:
     confirmed_by_twilio: bool = False  # on SMS, Twilio itself confirms this opt-out word (never plain words)
 
 
+@lru_cache(maxsize=4096)  # a memo keyed by both inputs: the texts' answer and the rate limits share it
 def judge(library: Library, body: str) -> Compliance | None:
     """Whether `body` is an opt-out, an opt-in or a request for help (None: none of them)."""
     word = compliance_word(body)

@@ -14,4 +14,4 @@ SIZE = 4096
 
 step = lru_cache(maxsize=SIZE)(calls.step)
 answer = lru_cache(maxsize=SIZE)(texts.answer)
-judge = lru_cache(maxsize=SIZE)(compliance.judge)  # what the rate limits ask of every text
+judge = compliance.judge  # remembered where it is defined, so texts.answer and the rate limits share it
