@@ -69,7 +69,10 @@ def parse(text: str, label: str) -> tuple[object, Lines, tuple[Problem, ...]]:
     parser is most of the time a load takes), and a worker's check of its published copy none."""
     lines = Lines()
     try:
-        node = yaml.compose(text, Loader=BASE_LOADER)
+        try:
+            node = yaml.compose(text, Loader=BASE_LOADER)
+        except yaml.MarkedYAMLError:  # PyYAML's own parser says what is wrong, as `line check` always has
+            node = yaml.compose(text, Loader=yaml.BaseLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
