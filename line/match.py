@@ -44,6 +44,7 @@ SAFETY_EXAMPLE_SCORE = 0.5  # an emergency or crisis example this close is enoug
 SAFETY_EDGE = 0.1  # ...unless another target's example is much closer
 SUGGEST_EXAMPLE_SCORE = 0.3
 SMALL_WORD_WEIGHT = 0.3  # the weight of a word that tells little ("the", "is", "my")
+NOT_COVERED = "not_covered"  # its own words beat a personal question's frame ("should I eat ...")
 INTENT_EDGE = 0.05  # intents are checked before topics: they win a near tie
 MENU_HANDICAP = 0.1  # a topic is more specific than its menu: a menu must do this much better
 SAFETY = ("crisis", "emergency")  # in this order on a tie: the crisis answer also gives 911
@@ -370,6 +371,8 @@ class Matcher:
             target, s = item
             whole_message = s.score >= 1.0 and s.how in ("exact", "typo")
             tier = 2 if whole_message else 1 if target.kind == "intent" and s.strong else 0
+            if tier == 1 and target.id == NOT_COVERED:
+                tier = 1.5  # a subject the articles lack, however the question is framed
             value = s.score + (INTENT_EDGE if target.kind == "intent" else 0.0)
             if target.kind == "menu" and not whole_message:
                 value -= MENU_HANDICAP

@@ -339,3 +339,21 @@ def test_the_speech_recognizer_is_told_the_words_of_an_emergency_first():
     assert hints[0] == "emergency" and "chest pain" in hints and "suicide" in hints
     assert "side effects" in hints and len(hints) <= 500
     assert "dolor de pecho" in ES.speech_hints.split(", ")
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "pain in chest since this morning"), ("en", "my chest feels tight and heavy"),
+    ("en", "pressure on my chest after the infusion"), ("en", "chest is hurting bad"),
+    ("es", "siento presión en el pecho"), ("es", "el pecho me duele desde anoche"),
+])
+def test_chest_and_pain_anywhere_in_a_message_is_an_emergency(lang, text):
+    """Chest pain in whatever order people put it: a word for the chest and one for pain."""
+    assert meaning(LIB.language(lang), text) == ("intent", "emergency")
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "what foods should I avoid while on immunotherapy"), ("en", "should I cancel my appointment on monday"),
+    ("es", "qué comida debo evitar durante el tratamiento"),
+])
+def test_a_subject_the_articles_lack_is_not_covered_however_the_question_is_framed(lang, text):
+    assert meaning(LIB.language(lang), text) == ("intent", "not_covered")
