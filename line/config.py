@@ -7,6 +7,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# How much of a text (Body) or of what a caller said (SpeechResult) the line reads at all: Twilio's
+# longest message is 1,600 characters. Past that nothing is matched, remembered or redacted.
+MAX_TEXT_CHARS = 1600
 
 
 def _flag(value: str | None) -> bool:

@@ -50,6 +50,7 @@ from .outbound import reachable
 from .runtime import PREVIEW, runtime
 from .engine import memo
 from .engine.compliance import compliance_word
+from .twilio_auth import text_field
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +295,7 @@ class Limits:
             return False
         form = request.form
         if channel == "sms":
-            body = form.get("Body", "")
+            body = text_field("Body")  # as the channel reads it
             if compliance_word(body) in self.compliance_words() or self.asks_to_stop(body):
                 return False  # an opt-out is always recorded, help always given
         key = self.request_key(form)

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from .engine import memo, texts
 from .runtime import runtime, show
+from .twilio_auth import text_field
 from .twiml import FALLBACK_TEXT, twiml
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def texter_state(number: str) -> texts.Texter:
 def incoming_sms():
     rt = runtime()
     number = request.form.get("From", "").strip()
-    answer = memo.answer(rt.library(), texter_state(number), request.form.get("Body", ""), texts.channel_of(number))
+    answer = memo.answer(rt.library(), texter_state(number), text_field("Body"), texts.channel_of(number))
     rt.apply(answer.changes, number)
     show(answer)
     return reply(*answer.texts)

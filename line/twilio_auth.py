@@ -17,6 +17,8 @@ from twilio.request_validator import (
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.sansio.utils import get_current_url, get_host
 
+from .config import MAX_TEXT_CHARS
+
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024  # LINE_MAX_BODY_BYTES: Twilio's webhook forms are a few KB
@@ -52,6 +54,12 @@ def read_body(max_bytes: int, seconds: float) -> None:
     if length > max_bytes:
         log.warning("refused a body of more than %d bytes to %s (LINE_MAX_BODY_BYTES)", max_bytes, request.path)
         abort(413)
+
+
+def text_field(name: str) -> str:
+    """A free-text field Twilio posted (Body, SpeechResult): its first MAX_TEXT_CHARS, all the
+    line reads of it."""
+    return request.form.get(name, "")[:MAX_TEXT_CHARS]
 
 
 @lru_cache(maxsize=256)

@@ -20,6 +20,7 @@ from .engine import calls, memo
 from .engine.calls import Call, CallStep, Event
 from .runtime import runtime, show
 from .speech import split_sentences
+from .twilio_auth import text_field
 from .twiml import last_resort_call, twiml
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def silence():
 def choose():
     """A key press or words at `at`."""
     form = request.form
-    return ask(Event("choose", digits=form.get("Digits", ""), speech=form.get("SpeechResult", "")))
+    return ask(Event("choose", digits=form.get("Digits", ""), speech=text_field("SpeechResult")))
 
 
 @bp.post("/dialed")

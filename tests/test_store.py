@@ -276,6 +276,36 @@ def test_texts_kept_for_staff_have_no_digits_emails_or_numbers():
     assert kept.endswith("side efx")
 
 
+def _redact_as_it_was(text: str) -> str:
+    """The patterns redact() used before it went word by word (quadratic on a long word)."""
+    import re
+
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
+    text = re.sub(r"\S+@\S+", "[email]", text)
+    text = re.sub(r"\S*\d\S*", "[number]", text)
+    return " ".join(text.split())[:200]
+
+
+@pytest.mark.parametrize("text", [
+    "call me at 555-123-4567 or (555) 123 4567, +1 555 123 4567, me@example.com; side efx",
+    "@home a@ @@ a@b@ x@y ۳ drugs ٣٤ ½ ² \u00a0nbsp\ttab\x00nul \u2028line",
+    "word " * 60, "a" * 300, "efectos secundarios de la inmunoterapia",
+])
+def test_redacting_word_by_word_keeps_what_the_patterns_kept(text):
+    assert redact(text) == _redact_as_it_was(text)
+
+
+def test_a_60000_character_word_is_redacted_like_a_short_one():
+    """The attack: redact() took 21 s on a 60,000-character word and the worker was killed.
+    Word by word it reads at most MAX_TEXT_CHARS of a text, once."""
+    from line.config import MAX_TEXT_CHARS
+
+    assert redact("a" * 60_000) == "a" * 200
+    assert redact("a" * 60_000 + "1") == "a" * 200  # the digit is past what is read
+    assert redact("1" + "a" * 60_000) == "[number]"
+    assert redact("x" * (MAX_TEXT_CHARS - 1) + " 1 " + "a" * 60_000) == "x" * 200
+
+
 # -- schema --------------------------------------------------------------------------------------
 def test_a_new_database_is_made_at_the_latest_version(db_url):
     store = Store(db_url, SECRET)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-import re
 import threading
 import time
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Callable
 
 from sqlalchemy import Table, select
 
+from ..config import MAX_TEXT_CHARS
 from .database import Database, reason
 from .schema import events, unmatched
 
@@ -32,16 +32,28 @@ FLUSH_SECONDS = 0.5  # usage events are written once the oldest has waited this 
 FLUSH_EVENTS = 200  # ... or once this many are queued
 MAX_PENDING_EVENTS = 20000  # kept in memory while the database is away
 
-_EMAIL = re.compile(r"\S+@\S+")
-_NUMBERISH = re.compile(r"\S*\d\S*")
+REDACTED_CHARS = 200  # what staff may read of one text nobody understood
 
 
 def redact(text: str) -> str:
-    """What staff may read of a text nobody understood: no emails, numbers or digits."""
-    text = "".join(ch if ch.isprintable() else " " for ch in text)  # no NUL or control characters
-    text = _EMAIL.sub("[email]", text)
-    text = _NUMBERISH.sub("[number]", text)
-    return " ".join(text.split())[:200]
+    """What staff may read of a text nobody understood: no emails, numbers or digits.
+
+    Word by word, in one pass (a pattern over the whole text took 21 s on a 60,000-character
+    word): a word with an @ inside is an email, one with a digit a number. Only the first
+    MAX_TEXT_CHARS of a text are ever read (line/config.py), and no more words are
+    looked at than the 200 characters kept can hold."""
+    kept: list[str] = []
+    length = -1
+    for word in "".join(ch if ch.isprintable() else " " for ch in text[:MAX_TEXT_CHARS]).split():
+        if "@" in word[1:-1]:
+            word = "[email]"
+        elif any(ch.isdecimal() for ch in word):
+            word = "[number]"
+        kept.append(word)
+        length += len(word) + 1
+        if length >= REDACTED_CHARS:
+            break
+    return " ".join(kept)[:REDACTED_CHARS]
 
 
 class UsageQueue:
