@@ -13,6 +13,7 @@ from .runtime import Runtime, runtime
 from .store import Store, load_secret
 from .audio import AudioFiles
 from .outbound import Texter
+from .private import keep_private
 from .twilio_auth import SignatureCheck
 
 __all__ = ["create_app"]
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,
                                 x_host=settings.proxy_count, x_port=settings.proxy_count)
 
+    keep_private(settings)  # the data folder and its files: 0700 / 0600, and so whatever is made later
     content = LiveLibrary(settings.content_dir, settings.reload_seconds, snapshots=settings.data_dir / "published")
     store = Store(settings.database_url, load_secret(settings), retention_days=settings.retention_days)
     store.create()
@@ -77,8 +79,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.get("/healthz")
     def healthz():
         rt = runtime()
-        problems = rt.store.problems()  # says what is wrong, without user names or passwords
-        body = {"ok": not problems, "content": rt.library().version, "problems": problems}
+        problems = rt.store.problems()  # what is wrong, by kind only: no host, port, name or user
+        version = rt.library().version
+        # A broken edit waiting: the line still serves the last good version (200), and says so.
+        pending = [str(problem) for problem in rt.content.last_problems if getattr(problem, "severity", "error") == "error"]
+        body = {"ok": not problems, "content": version, "problems": problems, "content_not_published": pending}
         return jsonify(body), (200 if not problems else 503)
 
     return app

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .content import Library, load_library
 from .content import ContentError
+from .private import private_tree
 
 log = logging.getLogger(__name__)
 KEEP_SNAPSHOTS = 5  # published versions kept in the data folder
@@ -133,6 +134,7 @@ class LiveLibrary:
                 tmp = self.snapshots / f".{self.current.version}.{os.getpid()}"
                 shutil.rmtree(tmp, ignore_errors=True)
                 shutil.copytree(self.folder, tmp, ignore=shutil.ignore_patterns(".*"))
+                private_tree(tmp)  # copytree kept content/'s modes; the data folder is the line's alone
                 try:
                     same = load_library(tmp).version == self.current.version
                 except Exception:

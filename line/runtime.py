@@ -51,6 +51,14 @@ class Runtime:
             return library
         return self.content.get()
 
+    def failed(self, logger: logging.Logger, what: str, exc: BaseException) -> None:
+        """A failure a handler answered around, logged with its traceback; but the database being
+        away is logged by the store, once for the whole outage (store.outage), not per request."""
+        if self.store.outage.covers(exc):
+            logger.debug("%s: the database is away", what)
+        else:
+            logger.error(what, exc_info=exc)
+
     def record(self, channel: str, language: str, step: str, outcome: str, call: str | None = None) -> None:
         """Usage is worth keeping, but never worth failing an answer for.
 

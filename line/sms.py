@@ -44,8 +44,8 @@ def texter_state(number: str) -> texts.Texter:
         return texts.Texter()
     try:
         opted_out, language = runtime().store.state_of(number)
-    except Exception:
-        log.warning("could not read a number's state; compliance words still work")
+    except Exception as exc:
+        runtime().failed(log, "could not read a number's state; compliance words still work", exc)
         return texts.Texter.unknown()
     return texts.Texter(opted_out, language)
 
@@ -65,7 +65,7 @@ def sms_failed(exc: Exception):
     """Whatever went wrong, Twilio gets valid TwiML with the referral number."""
     if isinstance(exc, HTTPException):
         return exc
-    log.exception("the text reply failed; sent the fallback")
+    runtime().failed(log, "the text reply failed; sent the fallback", exc)
     try:
         answer = texts.failed(runtime().library())
     except Exception:  # the library itself is unreachable: say the least that helps

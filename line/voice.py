@@ -102,7 +102,7 @@ def voice_failed(exc: Exception):
     """Whatever went wrong, the caller hears the referral number and is not cut off at once."""
     if isinstance(exc, HTTPException):
         return exc
-    log.exception("a voice step failed; sent the fallback")
+    runtime().failed(log, "a voice step failed; sent the fallback", exc)
     try:
         return quiet_answer(Event("failed"))
     except Exception:

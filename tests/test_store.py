@@ -501,8 +501,10 @@ def test_with_the_database_down_the_line_starts_answers_and_says_what_is_wrong(t
     assert response.status_code == 503
     assert response.json["ok"] is False
     [problem] = response.json["problems"]
-    assert problem.startswith("database unreachable at postgresql://127.0.0.1:1/none")
-    assert "hunter2" not in response.get_data(as_text=True) and "postgres@" not in response.get_data(as_text=True)
+    assert problem.startswith("database unreachable: OperationalError")  # what, and its kind ...
+    shown = response.get_data(as_text=True)
+    for where in ("127.0.0.1", ":1", "none", "postgres", "hunter2"):  # ... never where, nor who
+        assert where not in shown
     assert "hunter2" not in caplog.text and "5555550123" not in caplog.text and "side effects" not in caplog.text
 
 
@@ -521,6 +523,70 @@ def test_a_database_that_comes_back_is_set_up_and_used(postgres_server, tmp_path
         app.extensions["line"].store.dispose()
     finally:
         postgres_server.drop(name)
+
+
+def test_an_outage_is_logged_once_then_counted_then_its_end(postgres_server, tmp_path, caplog, monkeypatch):
+    """The attack: with the database down, every request logged its traceback (265 lines for 5
+    requests). Now the first failure has the traceback, later ones a count, and the return a line."""
+    from line.store.database import Outage
+
+    monkeypatch.setattr(Outage, "SUMMARY_SECONDS", 0.0)  # a summary at every failure, not once a minute
+    name = postgres_server.new_name()  # not made yet: the line starts without it
+    caplog.set_level("INFO")
+    app = app_on(tmp_path, postgres_server.url(name))
+    twilio, caller = Twilio(app), Caller(app)
+    caplog.clear()
+    for _ in range(5):
+        assert REFERRAL in twilio.text("side effects")[0]
+    caller.call()
+    caller.press("2")
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 1 and "the database is unreachable" in tracebacks[0].getMessage()
+    assert "the database is still unreachable: 2 failures" in caplog.text
+    assert len(caplog.records) <= 12  # one line per failure at most, never a traceback each
+    postgres_server.create(name)
+    try:
+        assert Twilio(app).text("side effects") == [EN.topics["side-effects"].text]
+        assert "the database is back after" in caplog.text
+        app.extensions["line"].store.dispose()
+    finally:
+        postgres_server.drop(name)
+
+
+def test_healthz_lists_a_broken_edit_waiting_and_still_answers_200(tmp_path, content_copy):
+    app = create_app(make_settings(tmp_path, content_dir=content_copy, reload_seconds=0))
+    client = app.test_client()
+    assert client.get("/healthz").json["content_not_published"] == []
+    topic = content_copy / "en" / "topics" / "cancer.yaml"
+    topic.write_text(topic.read_text().replace("keyword: CANCER", "keyword: CANCER\nkeyword: TWICE"))
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json["ok"] is True  # the last good version is served
+    [problem] = response.json["content_not_published"]
+    assert "cancer.yaml" in problem and "twice" in problem
+
+
+def test_the_data_folder_and_its_files_are_for_the_line_alone(tmp_path):
+    """The attack: the SQLite file was world-readable (0644)."""
+    import os
+    import stat
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    (data / "line.db").touch(mode=0o644)  # as an earlier version left it
+    os.chmod(data / "line.db", 0o644)
+    app = create_app(make_settings(tmp_path, secret=None))
+    Twilio(app).text("zzyzx")  # something nobody understood: written later, through WAL
+    app.extensions["line"].store.flush()
+    (tmp_path / "data" / "audio").mkdir(exist_ok=True)
+    (tmp_path / "data" / "audio" / "later.wav").write_bytes(b"RIFF")  # a file made later, as `line audio` does
+    mode = lambda path: stat.S_IMODE(path.stat().st_mode)  # noqa: E731
+    assert mode(data) == 0o700
+    files = [p for p in data.rglob("*") if p.is_file()]
+    assert {"line.db", "secret.key", "later.wav"} <= {p.name for p in files}
+    for path in files:
+        assert mode(path) == 0o600, path
+    for path in (p for p in data.rglob("*") if p.is_dir()):
+        assert mode(path) == 0o700, path
 
 
 def test_healthz_is_ok_with_the_database_up(db_url, tmp_path):

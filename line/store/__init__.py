@@ -69,6 +69,7 @@ class Store:
         self.upgrade = self.db.upgrade
         self.version = self.db.version
         self.problems = self.db.problems
+        self.outage = self.db.outage  # logs an outage once; `covers` tells its errors from others
         self.texts_sent_to = self.texts.count
         self.record_text_sent = self.texts.record
 
