@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .speech import PHONE_PATTERN
+
 SHORT_TEXT_WORDS = 100  # below this a formula's number is rough
 MAX_SENTENCE_WORDS = 20
 TARGET_AVERAGE_WORDS = 15
@@ -31,6 +33,11 @@ class Reading:
     longest_sentence: int
 
     @property
+    def average(self) -> float:
+        """Words a sentence, on average."""
+        return self.words / max(1, self.sentences)
+
+    @property
     def rough(self) -> bool:
         return self.words < SHORT_TEXT_WORDS
 
@@ -43,8 +50,14 @@ class Reading:
 
 
 def sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.?!:;])\s+|\n+", text.strip())
+    parts = re.split(r"(?<=[.?!:;])\s+|\n+", as_said(text).strip())
     return [p for p in parts if words(p)]
+
+
+def as_said(text: str) -> str:
+    """Phone numbers as a caller hears them, a word a digit ("1-866-820-4505" is eleven words,
+    not four long ones)."""
+    return PHONE_PATTERN.sub(lambda m: " ".join(re.sub(r"\D", "", m.group(0))), text)
 
 
 def words(text: str) -> list[str]:

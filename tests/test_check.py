@@ -52,17 +52,55 @@ def test_a_summary_over_90_seconds_is_an_error(content_copy):
     assert "en/topics/where.yaml:" in result.output and "keep it under 90 s" in result.output
 
 
-def test_hard_words_and_long_sentences_are_warnings(content_copy):
+def test_hard_words_and_long_sentences_are_errors(content_copy):
+    """Issue 12: every summary at grade 8 or below, counted on every word, its sentences at most 20
+    words: line check enforces them (they used to be warnings)."""
     path = content_copy / "en" / "topics" / "where.yaml"
-    edit(path, "You may get it at a doctor's office",
-         "Administration of pharmacological interventions necessitates institutional infrastructure, "
-         "considerable organizational coordination, and comprehensive multidisciplinary evaluation "
-         "by specialists working together over many weeks in several departments of the hospital. "
-         "You may get it at a doctor's office")
+    edit(path, "Where do people get immunotherapy?",
+                "Administration of pharmacological interventions necessitates institutional infrastructure, "
+                "considerable organizational coordination, and comprehensive multidisciplinary evaluation "
+                "by specialists working together over many weeks in several departments of the hospital. "
+                "Where do people get immunotherapy?")
+    line = next(n for n, row in enumerate(path.read_text().splitlines(), 1) if row.startswith("speech:"))
     result = check(content_copy)
-    assert result.exit_code == 0  # warnings do not stop publishing
-    assert "want grade 8 or below" in result.output
-    assert "a sentence of" in result.output and "(at most 20)" in result.output
+    assert result.exit_code == 1
+    assert f"content/en/topics/where.yaml:{line}: error: the spoken summary reads at" in result.output
+    assert "counting every word (want grade 8 or below)" in result.output
+    assert "a sentence of 27 words (at most 20)" in result.output
+
+
+def test_the_grade_counts_every_word_and_the_table_shows_both():
+    """The listed terms (immunotherapy, metastatic ...) count: a summary full of them is judged on
+    them. The table shows the old count without them beside the judged one."""
+    from dataclasses import replace
+
+    from line.content import load_library
+    from line.content.checks import reading, reading_without_terms
+
+    lang = load_library(CONTENT).language("en")
+    topic = lang.topics["who"]
+    heavy = replace(topic.written["speech"], text=topic.written["speech"].text.replace(
+        "Who may benefit from immunotherapy?",
+        "Who may benefit from immunotherapy? Ask about immunotherapy, chemotherapy, and metastatic immunotherapies."))
+    topic = replace(topic, written={**topic.written, "speech": heavy})
+    assert reading(lang, topic).score > 8 >= reading_without_terms(lang, topic).score
+    shipped = check_folder(CONTENT).render()
+    assert "reading w/o terms   avg longest" in shipped
+    assert "en/cancer                  260  2 of 2" in shipped and "4U of 4" in shipped
+
+
+def test_sentences_that_average_more_than_15_words_are_an_error(content_copy):
+    path = content_copy / "en" / "topics" / "needle-site.yaml"
+    text = path.read_text()
+    speech = text[text.index("speech: >-"):]
+    path.write_text(text.replace(speech, "speech: >-\n"
+                                 "  If you got it in a vein, you may have side effects where the needle went in. It may\n"
+                                 "  hurt, or be swollen or sore, and it may itch, or you may get a rash there. Ask your\n"
+                                 "  health care provider about any side effects, from NIH MedlinePlus magazine, July\n"
+                                 "  2018.\n"))
+    report = check_folder(content_copy)
+    assert any("content/en/topics/needle-site.yaml:" in str(p) and "sentences average 17.0 words (at most 15)" in str(p)
+               for p in report.errors), report.render()
 
 
 def test_an_old_review_is_a_warning(content_copy):

@@ -151,7 +151,7 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
         matcher=None,
         matcher_recipe=recipe,
         language_words=frozenset(normalize(w) for w in settings.fields.get("language_words", [])),
-        text_budget=settings.budget, avoid=avoid,
+        text_budget=settings.budget, avoid=avoid, text_facts=settings.text_facts,
         plain=settings.plain,
         prompts_written=prompts_written,
         opt_out_phrases=read_plain_words(reader, settings, "opt-out.yaml"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from types import MappingProxyType
 from typing import Iterator, Mapping
 
 from .. import sms_encoding
@@ -238,6 +239,11 @@ class Language:
     language_words: frozenset[str] = frozenset()  # normalized words that switch to this language
     text_budget: TextBudget = TextBudget()
     avoid: tuple[Avoid, ...] = ()  # glossary.yaml's words to avoid, if the language has one
+    text_facts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # {phone}, {office} ... as a text writes them
+
+    def as_written(self, template: str) -> str:
+        """A text as staff wrote it, with the facts written out as a text writes them."""
+        return fill(template, **self.text_facts)
     plain: PlainLanguage = PlainLanguage()
     prompts_written: tuple[Written, ...] = ()  # prompts.yaml as written: sms, then voice
     opt_out_phrases: PlainWords = PlainWords()  # plain words for "stop texting me" (opt-out.yaml)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .. import readability, sms_encoding
 from ..speech import WORDS_PER_MINUTE, spoken_seconds
-from .checks import Routed, examples_reach_their_place, reading, route
+from .checks import Routed, examples_reach_their_place, reading, reading_without_terms, route
 from .load import Loaded, load
 
 
@@ -20,7 +20,9 @@ class TopicRow:
     encoding: str
     spoken_words: int
     spoken_seconds: float
-    reading: readability.Reading
+    reading: readability.Reading  # the whole spoken summary, every word: what is judged
+    without_terms: readability.Reading  # leaving out the facts and language.yaml's terms, for comparison
+    budget: int = sms_encoding.MAX_SEGMENTS  # the most segments a text may cost in this language
     translation: str = "original"
 
 
@@ -43,14 +45,20 @@ class Report(Loaded):
                 out.append(f"  {mark} {r.example.file}:{r.example.line}  \"{r.example.text}\" -> {r.reached}")
         if self.rows:
             out.append("")
-            out.append(f"{'language/topic':32} {'text':>5} {'segs':>4} {'words':>5} {'~secs':>5} {'reading':>8}")
+            out.append(f"{'language/topic':24} {'text':>5} {'segs':>7} {'words':>5} {'~secs':>5} "
+                       f"{'reading':>8} {'w/o terms':>9} {'avg':>5} {'longest':>7}")
             for r in self.rows:
                 name = f"{r.language}/{r.topic}"
-                segs = f"{r.text_segments}" + ("" if r.encoding == "GSM-7" else "U")
-                out.append(f"{name:32} {r.text_chars:>5} {segs:>4} {r.spoken_words:>5} {r.spoken_seconds:>5.0f} {str(r.reading):>8}")
+                segs = f"{r.text_segments}{'' if r.encoding == 'GSM-7' else 'U'} of {r.budget}"
+                out.append(f"{name:24} {r.text_chars:>5} {segs:>7} {r.spoken_words:>5} {r.spoken_seconds:>5.0f} "
+                           f"{str(r.reading):>8} {str(r.without_terms):>9} {r.reading.average:>5.1f} "
+                           f"{r.reading.longest_sentence:>7}")
             formulas = sorted({r.reading.formula for r in self.rows})
-            out.append(f"reading: {', '.join(formulas)} of the spoken summary (~ = under "
-                       f"{readability.SHORT_TEXT_WORDS} words, so rough); ~secs at {WORDS_PER_MINUTE} words a minute")
+            out.append(f"segs: what the topic's text costs (U: UCS-2) of the most its language allows")
+            out.append(f"reading: {', '.join(formulas)} of the whole spoken summary, every word "
+                       f"(~ = under {readability.SHORT_TEXT_WORDS} words, so rough); w/o terms: the same without the "
+                       "facts and language.yaml's terms, for comparison only")
+            out.append(f"avg, longest: words a sentence; ~secs at {WORDS_PER_MINUTE} words a minute")
         waiting = [r for r in self.rows if r.translation not in ("original", "reviewed")]
         if waiting:
             out.append(f"translations a native speaker still has to read ({len(waiting)}): "
@@ -68,7 +76,8 @@ def check_folder(folder: Path | str, today: date | None = None) -> Report:
             count = sms_encoding.count(topic.text)
             rows.append(TopicRow(lang.code, topic.id, count.units, count.segments, count.encoding,
                                  len(topic.speech.split()), spoken_seconds(topic.speech),
-                                 reading(lang, topic), topic.translation))
+                                 reading(lang, topic), reading_without_terms(lang, topic),
+                                 lang.text_budget.segments, topic.translation))
     examples = tuple(route(loaded.library)) if loaded.library else ()
     problems = sorted([*loaded.problems, *examples_reach_their_place(list(examples))],
                       key=lambda p: (p.severity != "error", p.file, p.line))
