@@ -206,7 +206,7 @@ def test_a_flood_of_call_steps_hears_the_number_and_goodbye_then_a_hangup(tmp_pa
     assert "Goodbye." in step.said
     # in the call's language, on any step
     spanish = caller.post("/voice/choose?at=main&lang=es", Digits="1")
-    assert spanish.hung_up and "El número de teléfono" in spanish.said and "Adiós." in spanish.said
+    assert spanish.hung_up and "Este es el número de teléfono" in spanish.said and "Adiós." in spanish.said
     # another caller is answered as usual
     other = Caller(app, number=OTHER)
     assert other.call().gather is not None
