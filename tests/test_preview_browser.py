@@ -114,7 +114,7 @@ def test_a_staff_member_texts_and_calls_in_the_browser(server, driver):
     driver.find_element(By.ID, "key-2").click()
     wait_for_text(driver, "place", "Getting treatment and side effects")
     driver.find_element(By.ID, "key-3").click()
-    heard = wait_for_text(driver, "heard", "What are the possible side effects?")
+    heard = wait_for_text(driver, "heard", "What side effects can people have?")
     wait_for_text(driver, "place", "Side effects")
     assert " ".join(EN.topics["side-effects"].speech.split()) in " ".join(heard.text.split())
     wait_for_text(driver, "keys", "8: back one level")
