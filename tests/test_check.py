@@ -31,9 +31,9 @@ def edit(path, old, new):
 @pytest.mark.parametrize("field, old, new, expected", [
     ("speech", "Doctor Steven Rosenberg is", "Steven Rosenberg, M.D., Ph.D., is", "an abbreviation"),
     ("speech", "Doctor Steven Rosenberg is", "Dr. Steven Rosenberg is", "an abbreviation"),
-    ("speech", "They did this at", "Call 1-866-820-4505. They did this at", "writes the referral number out"),
-    ("speech", "They did this at", "Write to IRC@nih.gov. They did this at", "writes the referral email out"),
-    ("speech", "They did this at", "Write to team@example.org. They did this at", "an email address"),
+    ("speech", "He and his team were testing", "Call 1-866-820-4505. He and his team were testing", "writes the referral number out"),
+    ("speech", "He and his team were testing", "Write to IRC@nih.gov. He and his team were testing", "writes the referral email out"),
+    ("speech", "He and his team were testing", "Write to team@example.org. He and his team were testing", "an email address"),
     ("text", "NIH and its National Cancer Institute (NCI)", "NIH (866.820.4505)", "writes the referral number out"),
 ])
 def test_words_a_voice_would_misread_or_facts_written_twice_are_errors(content_copy, field, old, new, expected):
