@@ -71,6 +71,7 @@ class Settings:
     silence_limit: int = 12
     texts_per_call: int = 2
     texts_per_day: int = 3
+    texts_per_day_total: int = 200  # every text from calls together, on every worker and host
     text_regions: tuple[str, ...] = ("US", "CA")  # where "get this by text" may send (ISO region codes)
     twilio_api_url: str | None = None  # Twilio's REST API elsewhere (an egress proxy, a test's fake)
     retention_days: int = 90
@@ -110,6 +111,7 @@ class Settings:
             silence_limit=_int(env, "LINE_SILENCE_LIMIT", 12),
             texts_per_call=_int(env, "LINE_TEXTS_PER_CALL", 2),
             texts_per_day=_int(env, "LINE_TEXTS_PER_DAY", 3),
+            texts_per_day_total=_int(env, "LINE_TEXTS_PER_DAY_TOTAL", 200),
             text_regions=_regions(env.get("LINE_TEXT_REGIONS") or "US,CA"),
             twilio_api_url=_api_url(env.get("LINE_TWILIO_API_URL") or None),
             retention_days=_int(env, "LINE_RETENTION_DAYS", 90),
@@ -134,6 +136,8 @@ class Settings:
             raise ValueError("LINE_BODY_TIMEOUT must be more than 0 and at most 14 seconds (Twilio waits 15)")
         if bool(settings.twilio_api_key) != bool(settings.twilio_api_secret):
             raise ValueError("TWILIO_API_KEY and TWILIO_API_SECRET go together: set both, or neither")
+        if min(settings.texts_per_call, settings.texts_per_day, settings.texts_per_day_total) < 0:
+            raise ValueError("LINE_TEXTS_PER_CALL, LINE_TEXTS_PER_DAY and LINE_TEXTS_PER_DAY_TOTAL must be 0 or more")
         if settings.retention_days < 1:
             raise ValueError("LINE_RETENTION_DAYS must be 1 or more")
         if settings.gather_timeout < 7:

@@ -10,8 +10,10 @@ its limit); `redis://host:6379` shares the counts between every worker on every 
 - Calls (every `/voice` step together): LINE_VOICE_RATE per number, default "120/minute"; a call
   makes a request per key press, silence or transfer, so this stays generous.
 - "Get this by text" during a call: LINE_TEXT_ME_RATE per number, default "3/hour", on top of
-  the store's per-call and per-day limits (which count only texts sent): every try that reaches
-  Twilio counts, a text Twilio refused too; over it the caller hears the text_limit prompt.
+  the store's per-call, per-day and whole-line limits: every try that reaches Twilio counts, a
+  text Twilio refused too (the store gives that one's reservation back). It is counted and checked
+  in one step (an INCR on Redis) once the store has reserved the text, so tries racing each other
+  cannot all pass; over it the reservation is given back and the caller hears text_limit.
 
 The key is never the number: it is a keyed hash (HMAC-SHA256 with the line's secret) of "From",
 or of the remote address for the rare request without one, so neither the storage nor a log holds
@@ -311,29 +313,23 @@ class Limits:
     def _text_me(self, method: str, key: str) -> bool:
         return getattr(self.counter, method)(self.text_me_items, self.prefix, key, "text-me")
 
-    def may_text(self, caller: str) -> bool:
-        """Whether `caller` is under LINE_TEXT_ME_RATE (nothing is counted)."""
+    def take_text_try(self, caller: str) -> bool:
+        """Count one try to text `caller`; whether it is within LINE_TEXT_ME_RATE. Counting and
+        checking are one step (an INCR on Redis), so tries racing each other cannot all pass."""
         if PREVIEW.get():
             return True
         key = self.key_for(caller)
-        if self._text_me("test", key):
+        if self._text_me("hit", key):
             return True
         self.breached("text-me", key, time.time() + 60.0)  # for the log only: no shortcut
         return False
-
-    def count_text(self, caller: str) -> None:
-        """Count one try that reached Twilio (sent, or refused by Twilio)."""
-        if not PREVIEW.get():
-            self._text_me("hit", self.key_for(caller))
 
 
 class RateLimitedTexter:
     """outbound.Texter with LINE_TEXT_ME_RATE in front: over the limit, a try answers 'limit' (the
     caller hears the text_limit prompt and stays in the call) before the store or Twilio is asked.
-    Only tries that reach Twilio count (sent, or refused there): the store's per-call and per-day
-    limits count sent texts only, so this is what bounds a number whose texts Twilio keeps refusing."""
-
-    COUNTED = ("sent", "failed")
+    Only tries that reach Twilio count (sent, or refused there): the store's limits give back a
+    reservation Twilio refused, so this is what bounds a number whose texts Twilio keeps refusing."""
 
     def __init__(self, texter, limits: Limits):
         self.texter = texter
@@ -342,15 +338,9 @@ class RateLimitedTexter:
     def can_text(self, caller: str) -> bool:
         return self.texter.can_text(caller)
 
-    def send(self, caller: str, line_number: str, call_sid: str, body: str) -> str:
-        if not self.texter.can_text(caller):
-            return self.texter.send(caller, line_number, call_sid, body)  # it says 'failed' itself
-        if not self.limits.may_text(caller):
-            return "limit"
-        outcome = self.texter.send(caller, line_number, call_sid, body)
-        if outcome in self.COUNTED:
-            self.limits.count_text(caller)
-        return outcome
+    def send(self, caller: str, line_number: str, call_sid: str, body: str, step_ids: tuple[str, ...] = ()) -> Sent:
+        return self.texter.send(caller, line_number, call_sid, body, step_ids,
+                                gate=lambda: self.limits.take_text_try(caller))
 
     def __getattr__(self, name: str):
         return getattr(self.texter, name)

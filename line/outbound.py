@@ -9,7 +9,10 @@ line send texts to numbers they are paid for, often international or NANP Caribb
   never premium-rate, toll-free, shared-cost, pager, personal or fixed-line numbers);
 - never to one that opted out;
 - within the limits per call, per number and for the whole line (LINE_TEXTS_PER_CALL,
-  LINE_TEXTS_PER_DAY, LINE_TEXTS_PER_DAY_TOTAL).
+  LINE_TEXTS_PER_DAY, LINE_TEXTS_PER_DAY_TOTAL), reserved atomically in the store before Twilio
+  is asked, so no race between workers or hosts lets one more text through;
+- once per step: a replayed step (the same CallSid and step, or idempotency token) sends nothing
+  again and says what came of it the first time (see line/replays.py).
 A caller refused by region or kind is not offered texting; asking anyway gets a kind "we cannot
 send a text to this phone" and the referral number, never the reason. Without Twilio credentials
 the line does not offer texting at all.
@@ -19,10 +22,12 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+import time
+from typing import Callable, NamedTuple
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
+from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -72,11 +77,25 @@ class TwilioApiAt(TwilioHttpClient):
         return super().request(method, url, *args, **kwargs)
 
 
+class Sent(NamedTuple):
+    """What came of asking for a text: 'sent', 'refused', 'opted_out', 'limit' or 'failed'; and
+    whether the step was a replay (seen before: nothing was sent again, nothing is counted again)."""
+
+    outcome: str
+    replay: bool = False
+
+
+# What a replayed step says: what came of the step the first time (the daily cap is a refusal).
+REPLAYED = {"sent": "sent", "limit": "limit", "cap": "refused", "failed": "failed"}
+
+
 class Texter:
     def __init__(self, settings, store):
         self.store = store
         self.per_call = settings.texts_per_call
         self.per_day = settings.texts_per_day
+        self.total = settings.texts_per_day_total
+        self._cap_logged = 0.0  # time.monotonic() before which the cap is not logged again
         self.regions = frozenset(settings.text_regions)
         self.client = None
         # An API key and its secret (TWILIO_API_KEY, TWILIO_API_SECRET) where set, so the account's
@@ -97,21 +116,51 @@ class Texter:
         """Whether to offer texting: credentials, and a caller the line may text."""
         return self.client is not None and textable(caller, self.regions)
 
-    def send(self, caller: str, line_number: str, call_sid: str, body: str) -> str:
-        """Send `body` to the caller. Returns 'sent', 'refused', 'opted_out', 'limit' or 'failed'."""
+    def send(self, caller: str, line_number: str, call_sid: str, body: str, step_ids: tuple[str, ...] = (),
+             gate: Callable[[], bool] | None = None) -> Sent:
+        """Send `body` to the caller, from the call `call_sid`, for the step `step_ids` names.
+        `gate`, asked once the text is reserved and before Twilio is, may still say no (the rate
+        limit per number, which counts only tries that reach Twilio): then the reservation is
+        given back and the answer is 'limit'.
+
+        Reserve, then send: the store reserves the text atomically, on every worker and host, within
+        the limits per call, per number and for the line; only then is Twilio asked. A text Twilio
+        refused (it answered 4xx: it created no message) gives its reservation back; one whose fate
+        is unknown (a timeout, a 5xx, a broken connection: it may have gone out) keeps it, so no
+        failure ever lets one more text through than the limits allow."""
         if not self.answers(caller) or not E164.fullmatch(line_number or ""):
-            return "failed"
+            return Sent("failed")
         if not self.can_text(caller):
-            return "refused"
+            return Sent("refused")
         if self.store.is_opted_out(caller):
-            return "opted_out"
-        in_call, today = self.store.texts_sent_to(caller, call_sid, datetime.now(timezone.utc) - timedelta(days=1))
-        if in_call >= self.per_call or today >= self.per_day:
-            return "limit"
+            return Sent("opted_out")
+        outcome, reservation = self.store.reserve_text(caller, call_sid, step_ids, self.per_call, self.per_day,
+                                                       self.total)
+        if outcome.startswith("replay:"):
+            return Sent(REPLAYED.get(outcome.partition(":")[2], "failed"), replay=True)
+        if outcome == "cap":
+            self._cap_reached()
+            return Sent("refused")
+        if outcome == "limit":
+            return Sent("limit")
+        if gate is not None and not gate():
+            self.store.text_not_sent(reservation, step_ids, release=True, outcome="limit")
+            return Sent("limit")
         try:
             self.client.messages.create(to=caller, from_=line_number, body=body)
-        except Exception as exc:  # Twilio said no (opted out at Twilio, bad number, outage)
-            log.warning("a text from a call was not sent: %s", type(exc).__name__)
-            return "failed"
-        self.store.record_text_sent(caller, call_sid)
-        return "sent"
+        except Exception as exc:
+            refused = isinstance(exc, TwilioRestException) and 400 <= (exc.status or 0) < 500
+            log.warning("a text from a call was not sent (%s%s); its reservation is %s", type(exc).__name__,
+                        f" {exc.status}" if isinstance(exc, TwilioRestException) else "",
+                        "given back" if refused else "kept (it may have gone out)")
+            self.store.text_not_sent(reservation, step_ids, release=refused)
+            return Sent("failed")
+        return Sent("sent")
+
+    def _cap_reached(self) -> None:
+        """Log the line's daily cap once an hour per worker: a sign of pumping, or of a busy day."""
+        now = time.monotonic()
+        if now >= self._cap_logged:
+            self._cap_logged = now + 3600
+            log.warning("the line's cap of %d texts a day (LINE_TEXTS_PER_DAY_TOTAL) is reached; "
+                        "callers asking for a text hear the referral number instead", self.total)

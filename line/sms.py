@@ -17,6 +17,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from werkzeug.exceptions import HTTPException
 
 from .engine import memo, texts
+from .replays import seen_message
 from .runtime import runtime, show
 from .twilio_auth import text_field
 from .twiml import FALLBACK_TEXT, twiml
@@ -52,6 +53,8 @@ def texter_state(number: str) -> texts.Texter:
 
 @bp.post("/sms")
 def incoming_sms():
+    if seen_message():  # a replay (or Twilio's retry): changes nothing again, costs no text
+        return reply()
     rt = runtime()
     number = request.form.get("From", "").strip()
     answer = memo.answer(rt.library(), texter_state(number), text_field("Body"), texts.channel_of(number))

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from .content import Library
 from .engine import calls, memo
 from .engine.calls import Call, CallStep, Event
+from .replays import token_ids
 from .runtime import runtime, show
 from .speech import split_sentences
 from .twilio_auth import text_field
@@ -51,10 +52,15 @@ def ask(event: Event):
     rt.apply(answer.changes)
     if answer.send_text is not None:
         form = request.form
-        outcome = rt.texter.send(form.get("From", ""), form.get("To", ""), form.get("CallSid", ""), answer.send_text)
-        answer = memo.step(library, answer.call, Event("texted", outcome=outcome), texting,
+        call_sid = form.get("CallSid", "")
+        # The step is named by the call and the texts asked for before it (signed, in the URL), and
+        # by Twilio's idempotency token: a replay of it sends nothing again and is counted once.
+        step_ids = ((f"call-text:{call_sid}:{answer.call.texts}",) if call_sid else ()) + token_ids()
+        sent = rt.texter.send(form.get("From", ""), form.get("To", ""), call_sid, answer.send_text, step_ids)
+        answer = memo.step(library, answer.call, Event("texted", outcome=sent.outcome), texting,
                             rt.settings.silence_limit, refused)
-        rt.apply(answer.changes)
+        if not sent.replay:
+            rt.apply(answer.changes)
     return encoded(library, answer)
 
 

@@ -2,6 +2,7 @@ import base64
 import hashlib
 import hmac
 import shutil
+import uuid
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -42,6 +43,11 @@ def twilio_signature(token: str, url: str, params, digest=hashlib.sha1) -> str:
     return base64.b64encode(hmac.new(token.encode(), message.encode(), digest).digest()).decode()
 
 
+def message_sid() -> str:
+    """A new MessageSid, as Twilio gives each message: the line answers a MessageSid once."""
+    return "SM" + uuid.uuid4().hex
+
+
 def make_settings(tmp_path: Path, **overrides) -> Settings:
     env = {"LINE_DATA_DIR": str(tmp_path / "data"), "TWILIO_AUTH_TOKEN": TOKEN, "LINE_SECRET": "test-secret"}
     return Settings.from_env(env, **overrides)
@@ -61,7 +67,7 @@ class Twilio:
         return self.client.post(path, data=data, headers=headers, base_url=self.base)
 
     def text(self, body: str, number: str = NUMBER):
-        response = self.post("/sms", {"Body": body, "From": number, "To": "+15555550100", "MessageSid": "SM1"})
+        response = self.post("/sms", {"Body": body, "From": number, "To": "+15555550100", "MessageSid": message_sid()})
         assert response.status_code == 200, response.data
         return replies(response)
 

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -316,7 +317,7 @@ class Load:
 
     # -- one request -------------------------------------------------------------------------
     def _post(self, session: requests.Session, thread: int, number: str, body: str) -> tuple[Sent, list[str] | None]:
-        data = {"Body": body, "From": number, "To": "+15555550100", "MessageSid": "SM" + "0" * 32}
+        data = {"Body": body, "From": number, "To": "+15555550100", "MessageSid": "SM" + uuid.uuid4().hex}
         headers = {"X-Twilio-Signature": twilio_signature(TOKEN, self.url, data)}
         with self._lock:
             self._in_flight += 1

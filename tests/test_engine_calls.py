@@ -26,6 +26,7 @@ MAIN = Call("main", "en")
 ABOUT = Call("about", "en")
 TOPIC = Call("side-effects", "en")
 NUM = Call(NUMBER, "en")
+TEXTED = Call("side-effects", "en", texts=1)
 OFFER_ES = P("language_switch", ES, key="seis")
 MAIN_KEYS, SUB_KEYS, NUMBER_KEYS = "123450*#", "12340*89", "*09"
 
@@ -113,12 +114,14 @@ TABLE = [
     *[(TOPIC, Event("dialed", status=status), False, "listen", NUM, [P("transfer_failed"), P("number")], NUMBER_KEYS,
        [U("referral", "transfer_failed")]) for status in ("busy", "no-answer", "failed", "canceled", "")],
     # -- text me: what the caller hears after the channel tried to send it
-    *[(Call("side-effects", "en", wrong=1, silences=2), Event("texted", outcome=outcome), True, "listen", TOPIC, [P(said)],
+    # (the call then counts the texts asked for, so the next press is another step, not a replay of this one)
+    *[(Call("side-effects", "en", wrong=1, silences=2), Event("texted", outcome=outcome), True, "listen", TEXTED, [P(said)],
        topic_keys(True), [U("side-effects", recorded)])
       for outcome, said, recorded in [("sent", "text_sent", "texted"), ("opted_out", "text_opted_out", "text_opted_out"),
                                       ("limit", "text_limit", "text_limit"), ("failed", "text_failed", "text_failed")]],
     # refused (the line's daily cap): the way forward is the referral number, never the reason
-    (Call("side-effects", "en", wrong=1), Event("texted", outcome="refused"), True, "listen", TOPIC,
+    (Call("side-effects", "en", wrong=1, texts=1), Event("texted", outcome="refused"), True, "listen",
+     Call("side-effects", "en", texts=2),
      [P("text_refused"), P("number")], topic_keys(True), [U("side-effects", "text_refused")]),
     # -- a failure: the number, back to the main menu once; a second one in a row says goodbye
     (TOPIC, Event("failed"), False, "retry", TOPIC, [P("error"), P("number")], "", []),
@@ -194,7 +197,8 @@ def test_a_failure_goes_back_to_the_main_menu_counting_it():
     ({}, Call("main", "en")),
     ({"at": "side-effects", "lang": "es", "pace": "slow", "s": "2", "w": "1", "e": "1"}, Call("side-effects", "es", True, 2, 1, 1)),
     ({"at": "nowhere", "lang": "xx"}, Call("main", "en")),
-    ({"at": NUMBER, "s": "9999999", "w": "-1", "e": "²"}, Call(NUMBER, "en")),
+    ({"at": NUMBER, "s": "9999999", "w": "-1", "e": "²", "t": "x"}, Call(NUMBER, "en")),
+    ({"at": "side-effects", "t": "2"}, Call("side-effects", "en", texts=2)),
 ])
 def test_the_call_state_in_the_url(args, expected):
     call = Call.from_args(LIB, args)

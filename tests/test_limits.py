@@ -20,7 +20,7 @@ import pytest
 import redis
 import responses
 
-from conftest import MOBILE, NUMBER, TOKEN, Twilio, make_settings, replies, twilio_signature
+from conftest import MOBILE, NUMBER, TOKEN, Twilio, make_settings, message_sid, replies, twilio_signature
 from line import create_app
 from line.content import load_library
 from line.simulator import Simulator
@@ -46,7 +46,7 @@ def limited_app(tmp_path, **overrides):
 
 def post_sms(twilio: Twilio, body: str, number: str = NUMBER, **extra):
     """A signed text; the response must be valid TwiML with status 200 whatever happens."""
-    response = twilio.post("/sms", {"Body": body, "From": number, "To": "+15555550100", "MessageSid": "SM1", **extra})
+    response = twilio.post("/sms", {"Body": body, "From": number, "To": "+15555550100", "MessageSid": message_sid(), **extra})
     assert response.status_code == 200, response.data
     return replies(response)
 

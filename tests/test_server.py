@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import pytest
 import requests
 
-from conftest import CONTENT, ROOT, TOKEN, twilio_signature
+from conftest import CONTENT, ROOT, TOKEN, message_sid, twilio_signature
 from line.content import load_library
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -28,7 +28,8 @@ def free_port() -> int:
 class Server:
     """`gunicorn 'line:create_app()'` on 127.0.0.1, started and always stopped by the test."""
 
-    def __init__(self, data_dir: Path, log: Path, **extra_env: str):
+    def __init__(self, data_dir: Path, log: Path, *args: str, **extra_env: str):
+        """`args`: gunicorn's options, instead of its default here (two workers)."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items()
@@ -36,7 +37,7 @@ class Server:
         env.update(LINE_DATA_DIR=str(data_dir), TWILIO_AUTH_TOKEN=TOKEN, LINE_SECRET="test-secret", **extra_env)
         self.log = log
         self.proc = subprocess.Popen(
-            [str(GUNICORN), "line:create_app()", "--bind", f"127.0.0.1:{self.port}", "--workers", "2"],
+            [str(GUNICORN), "line:create_app()", "--bind", f"127.0.0.1:{self.port}", *(args or ("--workers", "2"))],
             cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
         )
         try:
@@ -68,7 +69,7 @@ class Server:
                 self.proc.wait(timeout=5)
 
     def post(self, body: str, number: str, sign: bool = True) -> requests.Response:
-        data = {"Body": body, "From": number, "To": "+15555550100", "MessageSid": "SM1"}
+        data = {"Body": body, "From": number, "To": "+15555550100", "MessageSid": message_sid()}
         headers = {"X-Twilio-Signature": twilio_signature(TOKEN, self.base + "/sms", data)} if sign else {}
         return requests.post(self.base + "/sms", data=data, headers=headers, timeout=10)
 

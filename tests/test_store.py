@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Boolean, DateTime, String, column, create_engine, inspect, table, text
 
-from conftest import CONTENT, NUMBER, Twilio, make_settings
+from conftest import CONTENT, NUMBER, Twilio, make_settings, message_sid
 from line import create_app
 from line.cli import main as cli
 from line.content import load_library
@@ -681,11 +681,11 @@ def test_usage_is_written_by_the_worker_once_its_answer_has_gone_out(tmp_path, m
     twilio = Twilio(app)
     in_database = lambda: len(Store(f"sqlite:///{tmp_path / 'line.db'}", SECRET).events_since(  # noqa: E731
         datetime(2000, 1, 1, tzinfo=timezone.utc)))
-    text = {"Body": "side effects", "From": NUMBER, "To": "+15555550100", "MessageSid": "SM1"}
+    text = lambda: {"Body": "side effects", "From": NUMBER, "To": "+15555550100", "MessageSid": message_sid()}  # noqa: E731
     for _ in range(2):
-        twilio.post("/sms", text).close()
+        twilio.post("/sms", text()).close()
     assert in_database() == 0
-    answer = twilio.post("/sms", text)
+    answer = twilio.post("/sms", text())
     assert in_database() == 0  # the answer is not held up by the write...
     answer.close()
     assert in_database() == 3  # ...which follows it

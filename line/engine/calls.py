@@ -1,11 +1,12 @@
 """One step of a phone call -> what the caller hears and what happens next.
 
 Call state travels in the URLs the line gives Twilio (`Call`: where the caller is, the language,
-the pace, and the counts of silences, wrong keys and failures), never in memory, so any worker
-on any host can answer the next key press. Each step is `step(library, call, event, texting,
-silence_limit)`: a pure function of its inputs, whose `CallStep` says the words (each in a
-language's voice, at the call's pace), whether the line then listens (and where a key press or
-a silence goes), a transfer, a text to send, a hang-up, and the usage to record.
+the pace, the counts of silences, wrong keys and failures, and how many texts the caller has asked
+for), never in memory, so any worker on any host can answer the next key press. Each step is
+`step(library, call, event, texting, silence_limit)`: a pure function of its inputs, whose
+`CallStep` says the words (each in a language's voice, at the call's pace), whether the line then
+listens (and where a key press or a silence goes), a transfer, a text to send, a hang-up, and the
+usage to record.
 
 Every prompt is said while the line listens, so a caller can interrupt it; a silence is
 reprompted, then given more time, and only after `silence_limit` silences does the line read the
@@ -39,24 +40,26 @@ class Call:
     silences: int = 0
     wrong: int = 0
     errors: int = 0
+    texts: int = 0  # texts asked for so far: with the CallSid, it names a text step (a replay sends nothing again)
 
     @classmethod
     def from_args(cls, library: Library, args: Mapping[str, str]) -> "Call":
-        """The state in a step's URL (?at=treatment&lang=en&pace=slow&s=1&w=2&e=1); anything odd
+        """The state in a step's URL (?at=treatment&lang=en&pace=slow&s=1&w=2&e=1&t=1); anything odd
         falls back to the start: an unknown place is the main menu, an unknown language the default."""
         lang = library.language(args.get("lang"))
         at = args.get("at", "main")
         if at != NUMBER and at not in lang.topics and at not in lang.menus:
             at = "main"
         return cls(at=at, lang=lang.code, slow=args.get("pace") == "slow",
-                   silences=_count(args.get("s")), wrong=_count(args.get("w")), errors=_count(args.get("e")))
+                   silences=_count(args.get("s")), wrong=_count(args.get("w")), errors=_count(args.get("e")),
+                   texts=_count(args.get("t")))
 
     def args(self) -> dict[str, str | int]:
         """The state as URL parameters (the inverse of from_args; zero counts are left out)."""
         params: dict[str, str | int] = {"at": self.at, "lang": self.lang}
         if self.slow:
             params["pace"] = "slow"
-        for name, value in (("s", self.silences), ("w", self.wrong), ("e", self.errors)):
+        for name, value in (("s", self.silences), ("w", self.wrong), ("e", self.errors), ("t", self.texts)):
             if value:
                 params[name] = value
         return params
@@ -294,7 +297,7 @@ def step(library: Library, call: Call, event: Event, texting: bool = False, sile
         return w.go(NUMBER, before=[w.p["transfer_failed"]], changes=[w.usage("referral", "transfer_failed")])
     if kind == "texted":
         outcome = event.outcome if event.outcome in TEXT_OUTCOMES else "failed"
-        return _texted(w, outcome, replace(call, silences=0, wrong=0))
+        return _texted(w, outcome, replace(call, silences=0, wrong=0, texts=call.texts + 1))
     if kind == "failed":
         if call.errors >= 1:
             return w.goodbye([w.p["error"], w.p["number"]])

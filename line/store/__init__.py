@@ -9,8 +9,11 @@ What is kept, and why (docs/operations.md, "What is stored, and for how long", s
   the retention period.
 - `unmatched`: texts and speech nobody understood, with digits, emails and numbers removed,
   deleted after the retention period (LINE_RETENTION_DAYS, 90 days by default).
-- `texts_sent`: hashed number and call of each text sent from a call, for the limits; deleted
-  after two days.
+- `texts_sent`: hashed number and call of each text sent (or reserved) from a call, for the
+  limits per call, per number and for the line; deleted after two days.
+- `seen_requests`: keyed hashes of Twilio's ids of what the line has handled (each text's
+  MessageSid, idempotency tokens, each call step that sent a text), so a replay changes nothing
+  again; deleted after the retention period.
 
 One module per job; `Store` puts them together for the rest of the line:
     schema.py      the tables and the migrations (SCHEMA_VERSION)
@@ -18,7 +21,8 @@ One module per job; `Store` puts them together for the rest of the line:
     secret.py      the key for hashing numbers
     optouts.py     each number's opt-out and language
     usage.py       usage events and unmatched texts, queued and written in batches
-    call_texts.py  texts sent from calls, for the limits
+    call_texts.py  texts sent from calls: reserved atomically within the limits, once per step
+    seen.py        keyed hashes of Twilio's ids of handled requests (replays)
     purge.py       deleting what is past its time
     copying.py     every row into another database (`line db copy`)
 """
@@ -32,14 +36,16 @@ from .copying import copy_rows
 from .database import Database, StoreUnavailable, normalize_url, reason, safe_url
 from .optouts import OptOuts
 from .purge import DEFAULT_RETENTION_DAYS, Purge
-from .schema import SCHEMA_VERSION, events, metadata, numbers, schema_info, texts_sent, unmatched
+from .schema import SCHEMA_VERSION, events, metadata, numbers, schema_info, seen_requests, texts_sent, unmatched
+from .seen import Seen
 from .secret import keyed_hash, load_secret
 from .call_texts import TextsSent
 from .usage import UsageQueue, redact
 
 __all__ = [
     "DEFAULT_RETENTION_DAYS", "SCHEMA_VERSION", "Store", "StoreUnavailable", "events", "load_secret", "metadata",
-    "normalize_url", "numbers", "reason", "redact", "safe_url", "schema_info", "texts_sent", "unmatched",
+    "normalize_url", "numbers", "reason", "redact", "safe_url", "schema_info", "seen_requests", "texts_sent",
+    "unmatched",
 ]
 log = logging.getLogger(__name__)
 
@@ -57,7 +63,8 @@ class Store:
         self.purge = Purge(self.db, retention_days)
         self.opt_outs = OptOuts(self.db, self.hash)
         self.usage = UsageQueue(self.db, self.hash, when_quiet=self.purge.when_due)
-        self.texts = TextsSent(self.db, self.hash)
+        self.seen = Seen(self.db, self.hash)
+        self.texts = TextsSent(self.db, self.hash, self.seen)
         # What every answer asks, straight from the part that does it.
         self.state_of = self.opt_outs.state_of
         self.set_opted_out = self.opt_outs.set_opted_out
@@ -70,8 +77,9 @@ class Store:
         self.version = self.db.version
         self.problems = self.db.problems
         self.outage = self.db.outage  # logs an outage once; `covers` tells its errors from others
-        self.texts_sent_to = self.texts.count
-        self.record_text_sent = self.texts.record
+        self.claim = self.seen.claim
+        self.reserve_text = self.texts.reserve
+        self.text_not_sent = self.texts.not_sent
 
     def create(self) -> bool:
         """On start: make or upgrade the schema, then purge what is past keeping. When the database

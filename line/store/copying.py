@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, insert, select
 
 from .database import Database
-from .schema import events, numbers, texts_sent, unmatched
+from .schema import events, numbers, seen_requests, texts_sent, unmatched
 
 
 def _utc(value):
@@ -35,7 +35,7 @@ def copy_rows(source: Database, target: Database, batch: int = 1000) -> dict[str
     copied = {}
     with source.engine.connect() as src, target.writer.begin() as dst:
         for table, stmt in ((numbers, upsert), (events, insert(events)), (unmatched, insert(unmatched)),
-                            (texts_sent, insert(texts_sent))):
+                            (texts_sent, insert(texts_sent)), (seen_requests, insert(seen_requests))):
             columns = [c for c in table.c if c.name != "id"]  # new ids come from this database
             result = src.execution_options(yield_per=batch).execute(select(*columns).order_by(*table.primary_key))
             copied[table.name] = 0

@@ -2,7 +2,8 @@
 
 - `unmatched` rows are deleted after the retention period (LINE_RETENTION_DAYS, 90 days by
   default), and the per-call keys of older `events` are cleared;
-- `texts_sent` rows are deleted after two days (the daily limit looks back one day).
+- `texts_sent` rows are deleted after two days (the daily limits look back one day);
+- `seen_requests` (the keyed hashes of Twilio's ids of handled requests) after the retention period.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import delete, update
 
 from .database import Database, now, reason
-from .schema import events, texts_sent, unmatched
+from .schema import events, seen_requests, texts_sent, unmatched
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ class Purge:
                     .values(call_hash=None)).rowcount,
                 "sent-text records deleted": conn.execute(
                     delete(texts_sent).where(texts_sent.c.at < now() - TEXTS_SENT_KEPT)).rowcount,
+                "seen request ids deleted": conn.execute(
+                    delete(seen_requests).where(seen_requests.c.at < cutoff)).rowcount,
             }
         self._last = time.monotonic()
         return done

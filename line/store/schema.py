@@ -46,6 +46,12 @@ texts_sent = Table(
     Column("number_hash", String(64), nullable=False, index=True),
     Column("call_hash", String(64), nullable=False),
 )
+seen_requests = Table(  # version 3
+    "seen_requests", metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("outcome", String(12)),  # a call step that asked for a text: what came of it
+)
 schema_info = Table("schema_info", metadata, Column("version", Integer, nullable=False))
 
 
@@ -58,8 +64,14 @@ def _v2_call_key_and_revision(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE numbers ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"))
 
 
+def _v3_seen_requests(conn: Connection) -> None:
+    """seen_requests: Twilio's ids of what was handled, so a replay changes nothing again."""
+    seen_requests.create(conn)
+
+
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (2, _v2_call_key_and_revision),
+    (3, _v3_seen_requests),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -1,0 +1,36 @@
+"""Twilio's ids of the requests the line has handled (each text's MessageSid, idempotency tokens,
+each call step that sent a text), so a replay changes nothing again (line/replays.py).
+
+Only keyed hashes (HMAC-SHA256 with the line's secret) are kept, deleted after the retention
+period (purge.py). A call step's row also says what came of it, for its replays.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from .database import Database, guarded, now
+from .schema import seen_requests
+
+
+class Seen:
+    def __init__(self, db: Database, hash_number: Callable[[str], str]):
+        self.db = db
+        self.hash = hash_number
+
+    def keys(self, ids: Iterable[str]) -> list[str]:
+        return [self.hash("seen:" + i) for i in dict.fromkeys(ids)]
+
+    def insert(self, keys: list[str], outcome: str | None = None):
+        """Remember `keys` (those seen before are left as they are)."""
+        at = now()
+        stmt = self.db.upsert()(seen_requests).values([{"key_hash": k, "at": at, "outcome": outcome} for k in keys])
+        return stmt.on_conflict_do_nothing(index_elements=["key_hash"])
+
+    @guarded
+    def claim(self, *ids: str) -> bool:
+        """Remember Twilio's ids of a request (its MessageSid, its idempotency token): True the
+        first time, False when any of them was seen before (a replay)."""
+        self.db.ensure()
+        keys = self.keys(ids)
+        with self.db.writer.begin() as conn:  # the ids inserted now: those not seen before
+            return len(conn.execute(self.insert(keys).returning(seen_requests.c.key_hash)).all()) == len(keys)
