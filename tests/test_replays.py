@@ -60,17 +60,21 @@ def usage(app, step: str | None = None) -> list:
 def test_a_start_replayed_after_a_stop_subscribes_nobody_again(tmp_path, db_url):  # noqa: F811
     app = create_app(make_settings(tmp_path, database_url=db_url))
     line = Captured(app)
-    start, stop = line.text("START"), line.text("STOP")
+    stop, start, stop_again = line.text("STOP"), line.text("START"), line.text("STOP")
+    line.send(stop)
     assert line.send(start) == [EN.sms["opted_in"]]
-    assert line.send(stop) == []  # Twilio confirms a STOP itself
-    assert store_of(app).is_opted_out(NUMBER)
-    for _ in range(3):
-        assert line.send(start) == []  # the replay: no reply, no change
-        assert line.send(stop) == []
+    line.send(stop_again)
     assert store_of(app).is_opted_out(NUMBER)
     with store_of(app).engine.connect() as conn:
-        assert conn.execute(select(numbers.c.revision)).scalar_one() == 2  # two writes: START, STOP
-    assert [e.step for e in usage(app)] == ["start", "stop"]  # each counted once
+        writes = conn.execute(select(numbers.c.revision)).scalar_one()
+    counted = [e.step for e in usage(app)]
+    for _ in range(3):
+        for captured in (start, stop, stop_again):
+            assert line.send(captured) == []  # the replay: no reply, no change
+    assert store_of(app).is_opted_out(NUMBER)
+    with store_of(app).engine.connect() as conn:
+        assert conn.execute(select(numbers.c.revision)).scalar_one() == writes
+    assert [e.step for e in usage(app)] == counted == ["stop", "start", "stop"]  # each counted once
     assert line.send(line.text("side effects")) == []  # and the line keeps quiet as promised
 
 
@@ -89,8 +93,8 @@ def test_twilios_idempotency_token_is_honoured(tmp_path):
     line = Captured(app)
     assert line.send(line.text("side effects", token="tok-1")) == [SIDE]
     assert line.send(line.text("side effects", token="tok-1")) == []  # another MessageSid, the same token
-    assert line.send(line.text("START", sid=False, token="tok-2")) == [EN.sms["opted_in"]]
-    assert line.send(line.text("START", sid=False, token="tok-2")) == []
+    assert line.send(line.text("trials", sid=False, token="tok-2")) == [EN.topics["trials"].text]
+    assert line.send(line.text("trials", sid=False, token="tok-2")) == []
     assert line.send(line.text("side effects", sid=False)) == [SIDE]  # neither: always new
     assert line.send(line.text("side effects", sid=False)) == [SIDE]
     assert len(usage(app)) == 4
@@ -157,20 +161,21 @@ def test_a_replay_over_http_on_a_real_gunicorn_changes_nothing(tmp_path, db_url)
     server = Server(tmp_path / "data", tmp_path / "gunicorn.log", DATABASE_URL=db_url)
     try:
         captured = {}
-        for body in ("START", "STOP", "side effects"):
+        for name, body in (("stop", "STOP"), ("start", "START"), ("stop again", "STOP"), ("question", "side effects")):
             form = {"Body": body, "From": NUMBER, "To": LINE_NUMBER, "MessageSid": message_sid()}
-            captured[body] = (form, {"X-Twilio-Signature": twilio_signature(TOKEN, server.base + "/sms", form)})
+            captured[name] = (form, {"X-Twilio-Signature": twilio_signature(TOKEN, server.base + "/sms", form)})
 
-        def send(body: str) -> list[str]:
-            form, headers = captured[body]
+        def send(name: str) -> list[str]:
+            form, headers = captured[name]
             response = requests.post(server.base + "/sms", data=form, headers=headers, timeout=10)
             assert response.status_code == 200, response.text
             return replies_of(response.content)
 
-        assert send("START") == [EN.sms["opted_in"]]
-        assert send("STOP") == []
-        assert send("START") == []  # replayed after the STOP
-        assert send("side effects") == []  # still opted out: the line keeps quiet
+        send("stop")
+        assert send("start") == [EN.sms["opted_in"]]
+        send("stop again")
+        assert send("start") == []  # replayed after the STOP
+        assert send("question") == []  # still opted out: the line keeps quiet
     finally:
         server.stop()
 
