@@ -1,8 +1,16 @@
--- wrk script for scripts/bench: replays a file of signed Twilio requests, round robin,
--- each thread from its own starting point, and prints the results as one JSON line.
--- Request file: one request a line, "path<TAB>signature<TAB>form body".
+-- wrk script for scripts/bench: sends a file of signed Twilio requests in order, each thread from
+-- its own share of the file (so no request is sent twice while the file lasts: the line answers a
+-- MessageSid once), and prints the results as one JSON line.
+-- Arguments: the request file (one request a line, "path<TAB>signature<TAB>form body"), and the
+-- number of wrk threads.
 local requests = {}
 local index = 0
+local threads = 0
+
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
 
 function init(args)
   local file = assert(io.open(args[1], "r"))
@@ -14,7 +22,7 @@ function init(args)
     }, body)
   end
   file:close()
-  index = math.random(#requests)
+  index = math.floor(id * #requests / tonumber(args[2] or 1))
 end
 
 function request()

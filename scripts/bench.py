@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 TOKEN = "bench-auth-token"
+REQUESTS_PER_SECOND_AT_MOST = 8000  # more than this machine serves: the requests file never wraps
 LINE_NUMBER = "+15555550100"
 
 TEXTS = [
@@ -60,8 +61,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def requests_file(port: int, path: Path, count: int) -> None:
-    """A mix of signed requests: 70% texts (some STOP/START), 30% call steps."""
+def requests_file(port: int, path: Path, count: int, salt: str = "") -> None:
+    """A mix of signed requests: 70% texts (some STOP/START), 30% call steps. Each text has its own
+    MessageSid (`salt` keeps them apart between files): the line answers a MessageSid once, and a
+    text sent again (a replay) gets an empty answer, which is not what this measures."""
     validator = RequestValidator(TOKEN)
     lines = []
     for i in range(count):
@@ -72,7 +75,7 @@ def requests_file(port: int, path: Path, count: int) -> None:
                 body = "STOP"
             elif i % 50 == 8:
                 body = "START"
-            url_path, form = "/sms", {"Body": body, "From": number, "To": LINE_NUMBER, "MessageSid": f"SM{i:032d}"}
+            url_path, form = "/sms", {"Body": body, "From": number, "To": LINE_NUMBER, "MessageSid": f"SM{salt:>08}{i:024d}"}
         else:
             url_path, extra = VOICE[i % len(VOICE)]
             form = {"CallSid": f"CA{i % 40:032d}", "From": number, "To": LINE_NUMBER, **extra}
@@ -134,7 +137,7 @@ def cpu_seconds(group: int) -> float:
 
 def run_wrk(port: int, requests: Path, connections: int, seconds: int, threads: int) -> dict:
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-           "-s", str(ROOT / "scripts" / "bench.lua"), f"http://127.0.0.1:{port}", "--", str(requests)]
+           "-s", str(ROOT / "scripts" / "bench.lua"), f"http://127.0.0.1:{port}", "--", str(requests), str(threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
     result = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
     result["rps"] = result["requests"] / result["seconds"]
@@ -202,11 +205,13 @@ def main() -> None:
             results = {}
             for name, app in runs:
                 port = free_port()
-                requests = work / f"requests-{port}.tsv"
-                requests_file(port, requests, 2000)
+                requests, warm_up = work / f"requests-{port}.tsv", work / f"warm-up-{port}.tsv"
+                # Enough requests that no text is sent twice in a run (each MessageSid once).
+                requests_file(port, requests, max(2000, args.seconds * REQUESTS_PER_SECOND_AT_MOST), f"{port}r")
+                requests_file(port, warm_up, 2 * REQUESTS_PER_SECOND_AT_MOST, f"{port}w")
                 server = Server(app, port, args.workers, args.worker_class, args.threads, env, work / "gunicorn.log")
                 try:
-                    run_wrk(port, requests, args.connections, 2, args.wrk_threads)  # warm up
+                    run_wrk(port, warm_up, args.connections, 2, args.wrk_threads)  # warm up
                     cpu = cpu_seconds(server.proc.pid)
                     results[name] = run_wrk(port, requests, args.connections, args.seconds, args.wrk_threads)
                     results[name]["cpu_us"] = (cpu_seconds(server.proc.pid) - cpu) / results[name]["requests"] * 1e6

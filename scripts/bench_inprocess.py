@@ -1,4 +1,4 @@
-"""The same signed requests as scripts/bench, replayed straight into the WSGI app in this process:
+"""The same kind of signed requests as scripts/bench, sent straight into the WSGI app in this process:
 no server, no network, no load generator sharing the CPU. Steadier than the server benchmark on
 a busy machine, so it is the one that says what each part of an answer costs.
 
@@ -71,17 +71,18 @@ def main() -> None:
     from scripts.bench_bare import app as bare_app
     from scripts.bench_parts import PARTS, make
 
-    request_path = work / "requests.tsv"
-    requests_file(PORT, request_path, 2000)
-    requests = environs(request_path)
+    passes = []  # the warm-up's, then each round's: every text its own MessageSid (a replay is answered empty)
+    for n in range(args.rounds + 1):
+        requests_file(PORT, work / f"requests-{n}.tsv", 2000, salt=f"pass{n}")
+        passes.append(environs(work / f"requests-{n}.tsv"))
     apps = [("bare Flask", lambda: bare_app), ("the line", lambda: make(None))]
     apps += [(f"without {part}", lambda part=part: make(part)) for part in PARTS]
     results = {}
     for i, (name, build) in enumerate(apps):
         os.environ["LINE_DATA_DIR"] = str(work / f"data-{i}")
         app = build()
-        replay(app, requests)  # warm up: caches, connections, the first flush
-        best, statuses = min((replay(app, requests) for _ in range(args.rounds)), key=lambda r: r[0])
+        replay(app, passes[0])  # warm up: caches, connections, the first flush
+        best, statuses = min((replay(app, requests) for requests in passes[1:]), key=lambda r: r[0])
         if set(statuses) != {"200 OK"}:
             raise SystemExit(f"{name}: not every request was answered: {statuses}")
         results[name] = best * 1e6

@@ -7,6 +7,7 @@ not its own reading of the TwiML. The TwiML accessors below are for tests of wha
 from __future__ import annotations
 
 import hashlib
+import uuid
 from itertools import count
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
@@ -83,13 +84,13 @@ def check_leads_somewhere(root) -> None:
 
 
 class Caller:
-    def __init__(self, app, number: str = NUMBER, call_sid: str = "CA0001", base: str = "http://localhost",
+    def __init__(self, app, number: str = NUMBER, call_sid: str | None = None, base: str = "http://localhost",
                  shared_key: str | None = None):
         """`shared_key`: sign as a Twilio Webhook Setting with that SharedKey does (HMAC-SHA256)."""
         self.shared_key = shared_key
         self.client = app.test_client()
         self.number = number
-        self.call_sid = call_sid
+        self.call_sid = call_sid or "CA" + uuid.uuid4().hex  # each call its own, as Twilio gives them
         self.base = base
         self.last: Step | None = None
 
