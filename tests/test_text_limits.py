@@ -108,7 +108,7 @@ def test_twenty_presses_at_once_on_the_running_app(tmp_path, db_url, fake):  # n
 
 
 def test_twenty_presses_at_once_on_a_real_gunicorn(tmp_path, db_url, fake):  # noqa: F811
-    server = Server(tmp_path / "data", tmp_path / "gunicorn.log", "--workers", "3", "--threads", "4",
+    server = Server(tmp_path / "data", tmp_path / "gunicorn.log", "--workers", "2", "--threads", "4",
                     DATABASE_URL=db_url, LINE_TWILIO_API_URL=fake.url, **ENV)
     try:
         def post(path, form, headers):
