@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import NUMBER, Twilio, replies
+from conftest import NUMBER, Twilio, message_sid, replies
 from line.content import load_library
 
 LIB = load_library("content")
@@ -16,7 +16,7 @@ EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 class WhatsApp(Twilio):
     def text(self, body: str, number: str = WHATSAPP):
-        form = {"Body": body, "From": number, "To": LINE_WHATSAPP, "MessageSid": "SM1", "NumMedia": "0",
+        form = {"Body": body, "From": number, "To": LINE_WHATSAPP, "MessageSid": message_sid(), "NumMedia": "0",
                 "ProfileName": "Test", "WaId": number.removeprefix("whatsapp:+")}
         response = self.post("/sms", form)
         assert response.status_code == 200, response.data
