@@ -9,10 +9,12 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from conftest import TOKEN, twilio_signature
+from conftest import TOKEN, message_sid, twilio_signature
 from test_server import Server
 
-TEXT = {"Body": "side effects", "From": "+15555550142", "To": "+15555550100", "MessageSid": "SM1"}
+def text_form() -> dict:
+    """A text as Twilio posts it, each with its own MessageSid (the line answers one only once)."""
+    return {"Body": "side effects", "From": "+15555550142", "To": "+15555550100", "MessageSid": message_sid()}
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +71,9 @@ def waiting_answer(sock: socket.socket) -> bool:
 
 
 def signed_text(server) -> requests.Response:
-    headers = {"X-Twilio-Signature": twilio_signature(TOKEN, server.base + "/sms", TEXT)}
-    return requests.post(server.base + "/sms", data=TEXT, headers=headers, timeout=5)
+    form = text_form()
+    headers = {"X-Twilio-Signature": twilio_signature(TOKEN, server.base + "/sms", form)}
+    return requests.post(server.base + "/sms", data=form, headers=headers, timeout=5)
 
 
 def test_the_shipped_configuration_is_what_serves(server):
@@ -106,9 +109,10 @@ def test_a_chunked_body_is_cut_off_at_the_bound(server):
 
 def test_a_body_longer_than_its_content_length_is_read_no_further(server):
     """A lying Content-Length: the line reads what it said, not the megabytes that follow."""
-    data = urlencode(TEXT).encode()
+    form = text_form()
+    data = urlencode(form).encode()
     with connect(server) as sock:
-        sock.sendall(head(server, "/sms", len(data), twilio_signature(TOKEN, server.base + "/sms", TEXT)))
+        sock.sendall(head(server, "/sms", len(data), twilio_signature(TOKEN, server.base + "/sms", form)))
         sender = threading.Thread(target=send_quietly, args=(sock, data + b"&Body=" + b"a" * (4 * 1024 * 1024)))
         sender.start()
         assert status_of(sock) == 200  # the text as signed: what followed it was not read as its body
