@@ -63,7 +63,7 @@ class Store:
         self.purge = Purge(self.db, retention_days)
         self.opt_outs = OptOuts(self.db, self.hash)
         self.usage = UsageQueue(self.db, self.hash, when_quiet=self.purge.when_due)
-        self.seen = Seen(self.db, self.hash)
+        self.seen = Seen(self.db, self.hash, self.opt_outs.run)
         self.texts = TextsSent(self.db, self.hash, self.seen)
         # What every answer asks, straight from the part that does it.
         self.state_of = self.opt_outs.state_of

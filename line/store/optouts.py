@@ -48,20 +48,27 @@ class OptOuts:
         is honoured at once. A kept connection that fails (the database restarted) is thrown
         away and the read is tried once more on a fresh one, checked by the pool's pre-ping."""
         self.db.ensure()
-        key = (self.hash(number),)
-        for attempt in (1, 2):
+        rows = self.run(self._state_sql, (self.hash(number),), again=True)
+        return (bool(rows[0][0]), rows[0][1]) if rows else (False, None)
+
+    def run(self, sql: str, params: tuple, again: bool) -> list[tuple]:
+        """One statement on this thread's kept connection (autocommit: one round trip), and its
+        rows. A connection that fails is thrown away; `again`: try once more on a fresh one (for
+        a read: a write might have been done before it failed)."""
+        tries = 2 if again else 1
+        for attempt in range(1, tries + 1):
             conn = self._reading_connection()
             try:
                 cursor = conn.cursor()
-                cursor.execute(self._state_sql, key)
-                row = cursor.fetchone()
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
                 cursor.close()
-                break
+                return rows
             except Exception:
                 self.drop_reading_connection()
-                if attempt == 2:
+                if attempt == tries:
                     raise
-        return (bool(row[0]), row[1]) if row else (False, None)
+        return []
 
     def _reading_connection(self):
         held = getattr(self._reader, "held", None)

@@ -6,6 +6,7 @@ period (purge.py). A call step's row also says what came of it, for its replays.
 """
 from __future__ import annotations
 
+import time
 from typing import Callable, Iterable
 
 from .database import Database, guarded, now
@@ -13,9 +14,11 @@ from .schema import seen_requests
 
 
 class Seen:
-    def __init__(self, db: Database, hash_number: Callable[[str], str]):
+    def __init__(self, db: Database, hash_number: Callable[[str], str], run: Callable[[str, tuple, bool], list]):
+        """`run`: one statement on the thread's kept connection (OptOuts.run)."""
         self.db = db
         self.hash = hash_number
+        self.run = run
 
     def keys(self, ids: Iterable[str]) -> list[str]:
         return [self.hash("seen:" + i) for i in dict.fromkeys(ids)]
@@ -29,8 +32,16 @@ class Seen:
     @guarded
     def claim(self, *ids: str) -> bool:
         """Remember Twilio's ids of a request (its MessageSid, its idempotency token): True the
-        first time, False when any of them was seen before (a replay)."""
+        first time, False when any of them was seen before (a replay).
+
+        Every text asks this, so it is one statement (an INSERT that returns the rows it made:
+        atomic on its own) on the connection each thread keeps for its reads, in autocommit: one
+        round trip. Tried once: had it been written before a failure, a second try would call a
+        new text a replay."""
         self.db.ensure()
         keys = self.keys(ids)
-        with self.db.writer.begin() as conn:  # the ids inserted now: those not seen before
-            return len(conn.execute(self.insert(keys).returning(seen_requests.c.key_hash)).all()) == len(keys)
+        at = self.db.time(time.time())
+        mark = self.db.mark
+        sql = (f"INSERT INTO seen_requests (key_hash, at) VALUES {', '.join([f'({mark}, {mark})'] * len(keys))} "
+               "ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash")
+        return len(self.run(sql, tuple(v for k in keys for v in (k, at)), False)) == len(keys)
