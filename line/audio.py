@@ -25,6 +25,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 RATES = {False: 175, True: 150}  # words a minute setting for pyttsx3: normal and slower pace
+SLOWER_BY = 1.10  # a slow clip lasts at least this much longer than its twin at the normal pace
 PHONE_RATE = 8000
 ATTEMPTS = 4
 
@@ -91,6 +92,8 @@ class Rendered:
     seconds: float
     status: str  # "rendered", "cached" or "failed"
     attempts: int = 0
+    slower: float | None = None  # a slow clip: how many times as long as its twin at the normal pace
+    why: str = ""  # why it failed
 
 
 class Speaker:
@@ -99,9 +102,10 @@ class Speaker:
 
     TIMEOUT = 60
 
-    def __init__(self):
+    def __init__(self, rate: int = RATES[False]):
+        self.rate = rate  # a worker speaks at one rate (line/tts_worker.py says why)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "line.tts_worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "line.tts_worker", str(rate)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             text=True, cwd=str(Path(__file__).resolve().parent.parent),
         )
 
@@ -147,19 +151,34 @@ def to_phone_quality(source: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
-def render(pieces: Iterable[tuple[str, str, bool]], folder: Path, speaker_factory: Callable[[], Speaker] = Speaker,
+def render(pieces: Iterable[tuple[str, str, bool]], folder: Path, speaker_factory: Callable[[int], Speaker] = Speaker,
            progress: Callable[[int, int, Rendered], None] | None = None) -> list[Rendered]:
-    """Render (text, espeak_voice, slow) pieces that have no valid file yet; verify each, retry."""
+    """Render (text, espeak_voice, slow) pieces that have no valid file yet; verify each, retry.
+
+    Valid: a WAV with a duration, and for a slow piece, at least SLOWER_BY times as long as its
+    twin at the normal pace (rendered just before it); a slow clip that is not is rendered again,
+    and after ATTEMPTS tries it fails and is removed, so that Twilio's slower voice says it."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    wanted = sorted(set(pieces))
-    speaker: Speaker | None = None
+    wanted = sorted(set(pieces))  # each text's normal pace (False) comes just before its slow one
+    speakers: dict[bool, Speaker] = {}  # one worker per pace: a worker speaks at one rate
     results = []
+
+    def drop(slow: bool) -> None:
+        speaker = speakers.pop(slow, None)
+        if speaker is not None and hasattr(speaker, "close"):
+            speaker.close()
+
     for i, (text, espeak_voice, slow) in enumerate(wanted, start=1):
         name = clip_name(text, espeak_voice, slow)
         target = folder / name
+        twin = duration(folder / clip_name(text, espeak_voice, False)) if slow else 0.0
+
+        def slow_enough(seconds: float) -> bool:
+            return not slow or not twin or seconds >= SLOWER_BY * twin
+
         seconds = duration(target)
-        if seconds > 0:
+        if seconds > 0 and slow_enough(seconds):
             result = Rendered(name, text, seconds, "cached")
         else:
             result = Rendered(name, text, 0.0, "failed")
@@ -167,28 +186,34 @@ def render(pieces: Iterable[tuple[str, str, bool]], folder: Path, speaker_factor
             for attempt in range(1, ATTEMPTS + 1):
                 result.attempts = attempt
                 try:
-                    if speaker is None:
-                        speaker = speaker_factory()
+                    if slow not in speakers:
+                        speakers[slow] = speaker_factory(RATES[slow])
                     raw.unlink(missing_ok=True)
-                    speaker.save(text, espeak_voice, RATES[slow], raw)
+                    speakers[slow].save(text, espeak_voice, RATES[slow], raw)
                     if duration(raw) <= 0:
                         raise OSError("pyttsx3 left an empty or missing file")
+                    if not slow_enough(duration(raw)):
+                        raise OSError(f"the slow clip is {duration(raw) / twin:.2f} times as long as its twin, "
+                                      f"not {SLOWER_BY:.2f}")
                     to_phone_quality(raw, target)
                     seconds = duration(target)
                     if seconds > 0:
-                        result.seconds, result.status = seconds, "rendered"
+                        result.seconds, result.status, result.why = seconds, "rendered", ""
                         break
                 except Exception as exc:  # espeak-ng hiccups: start a fresh worker and try again
                     log.warning("rendering a clip failed (attempt %d): %s", attempt, exc)
-                    if speaker is not None and hasattr(speaker, "close"):
-                        speaker.close()
-                    speaker = None
+                    result.why = str(exc)
+                    drop(slow)
             raw.unlink(missing_ok=True)
+            if result.status == "failed":
+                target.unlink(missing_ok=True)  # never a slow clip that is not slower
+        if slow and twin and result.seconds:
+            result.slower = result.seconds / twin
         results.append(result)
         if progress:
             progress(i, len(wanted), result)
-    if speaker is not None and hasattr(speaker, "close"):
-        speaker.close()
+    for slow in list(speakers):
+        drop(slow)
     return results
 
 

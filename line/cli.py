@@ -76,7 +76,9 @@ def audio(prune: bool) -> None:
     def progress(i: int, total: int, result) -> None:
         words = result.text if len(result.text) <= 60 else result.text[:57] + "..."
         retried = f" after {result.attempts} tries" if result.attempts > 1 else ""
-        click.echo(f"[{i:>3}/{total}] {result.status:8} {result.seconds:5.1f} s  {words}{retried}")
+        slower = f" ({result.slower:.2f}x its twin)" if result.slower else ""
+        why = f": {result.why}" if result.status == "failed" and result.why else ""
+        click.echo(f"[{i:>3}/{total}] {result.status:8} {result.seconds:5.1f} s  {words}{retried}{slower}{why}")
 
     click.echo(f"Rendering {len(pieces)} clips into {settings.audio_dir} ...")
     results = clips.render(pieces, settings.audio_dir, progress=progress)
@@ -84,6 +86,12 @@ def audio(prune: bool) -> None:
     total = sum(r.seconds for r in results)
     click.echo(f"{counts['rendered']} rendered, {counts['cached']} unchanged, {counts['failed']} failed; "
                f"{total / 60:.1f} minutes of audio.")
+    slow = [r for r in results if r.slower]
+    if slow:
+        shortest = min(r.slower for r in slow)
+        click.echo(f"Slow clips: {len(slow)} checked against their twins at the normal pace, each at least "
+                   f"{clips.SLOWER_BY:.2f} times as long (the shortest {shortest:.2f}, the mean "
+                   f"{sum(r.slower for r in slow) / len(slow):.2f}).")
     if prune:
         removed = clips.prune(settings.audio_dir, {r.name for r in results})
         click.echo(f"{removed} unused clips removed.")

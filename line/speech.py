@@ -40,9 +40,11 @@ class Spoken:
         return " ".join(self.digits[int(d)] for d in key)
 
     def phone(self, number: str) -> str:
-        """'1-866-820-4505' -> 'one, eight six six, eight two zero, four five zero five'."""
+        """'1-866-820-4505' -> 'one. eight, six, six. eight, two, zero. four, five, zero, five':
+        every digit apart (a comma) and a longer pause between groups (a full stop), in any voice.
+        Read as a group ("eight six six"), a recognizer lost both eights."""
         groups = [g for g in re.split(r"\D+", number) if g]
-        return ", ".join(" ".join(self.digits[int(d)] for d in group) for group in groups)
+        return ". ".join(", ".join(self.digits[int(d)] for d in group) for group in groups)
 
     def email(self, address: str) -> str:
         """'IRC@nih.gov' -> 'I R C, at, N I H, dot, gov'."""

@@ -1,8 +1,13 @@
 """A child process that speaks files with pyttsx3, so an espeak-ng crash never takes down
 `line audio`: the parent starts a fresh worker and tries again.
 
-Protocol: one JSON request a line on stdin ({"text", "voice", "rate", "path"}); one line back
-on stdout, "done" or "error: ...".
+Protocol: the speaking rate as the one argument (`python -m line.tts_worker 150`); then one JSON
+request a line on stdin ({"text", "voice", "rate", "path"}, the rate the worker's own); one line
+back on stdout, "done" or "error: ...".
+
+A worker speaks at one rate, set once before anything is said. pyttsx3's espeak driver sends a
+new rate to espeak-ng's queue, and its next runAndWait may cancel what is queued while espeak-ng
+finishes the last file: the rate was lost, and most slow clips came out as long as their twins.
 """
 from __future__ import annotations
 
@@ -44,17 +49,20 @@ class Saved:
 
 
 def main() -> None:
+    rate = int(sys.argv[1])
     out = sys.stdout
     saved = Saved()
     sys.stdout = saved  # keep pyttsx3's prints out of the protocol
     import pyttsx3
 
     engine = pyttsx3.init()
+    engine.setProperty("rate", rate)
     for line in sys.stdin:
         request = json.loads(line)
         try:
+            if request["rate"] != rate:
+                raise ValueError(f"this worker speaks at rate {rate}, not {request['rate']}")
             engine.setProperty("voice", request["voice"])
-            engine.setProperty("rate", request["rate"])
             # One save_to_file, then runAndWait, per file: queuing several writes only the last.
             engine.save_to_file(request["text"], request["path"])
             engine.runAndWait()

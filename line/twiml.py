@@ -8,7 +8,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 FALLBACK_TEXT = "Sorry, something went wrong. Please call the NCI referral office at 1-866-820-4505."
 FALLBACK_SPEECH = ("Sorry, something went wrong. Please call the N C I referral office at "
-                   "one, eight six six, eight two zero, four five zero five.")
+                   "one. eight, six, six. eight, two, zero. four, five, zero, five.")
 
 
 def twiml(response: TwiML | str) -> Response:

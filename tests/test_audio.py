@@ -130,3 +130,53 @@ def test_no_path_outside_the_audio_folder_is_served(app, tmp_path):
     for path in ["/audio/../secret.key", "/audio/..%2fsecret.key", "/audio/%2e%2e%2fline.db",
                  "/audio/secret.key", "/audio/" + "0" * 32 + ".wav"]:
         assert client.get(path).status_code == 404, path
+
+
+def test_every_slow_clip_is_at_least_ten_percent_longer_than_its_twin(rendered):
+    """The slower voice really is slower: `line audio` checks each slow clip against its twin."""
+    from conftest import CONTENT
+    from line.content import load_library
+    from line.engine.calls import phrases
+
+    root, _, output = rendered
+    library = load_library(CONTENT)
+    ratios = []
+    for code, text in sorted(phrases(library)):
+        voice = library.languages[code].voice.espeak_voice
+        normal = clips.duration(root / "data" / "audio" / clips.clip_name(text, voice, False))
+        slow = clips.duration(root / "data" / "audio" / clips.clip_name(text, voice, True))
+        assert normal > 0 and slow >= clips.SLOWER_BY * normal, (text, normal, slow)
+        ratios.append(slow / normal)
+    assert f"Slow clips: {len(ratios)} checked against their twins" in output
+    assert f"the shortest {min(ratios):.2f}" in output
+
+
+class OneRateSpeaker(clips.Speaker):
+    """A worker that speaks every clip at the normal rate, as pyttsx3 did when the rate did not take."""
+
+    def __init__(self, rate):
+        super().__init__(clips.RATES[False])
+
+    def save(self, text, voice, rate, path):
+        super().save(text, voice, clips.RATES[False], path)
+
+
+def test_a_slow_clip_as_long_as_its_twin_fails_and_is_not_kept(tmp_path):
+    pieces = [("To hear this again, press star.", "en-us", False), ("To hear this again, press star.", "en-us", True)]
+    normal, slow = clips.render(pieces, tmp_path, speaker_factory=OneRateSpeaker)
+    assert normal.status == "rendered"
+    assert slow.status == "failed" and slow.attempts == clips.ATTEMPTS
+    assert "times as long as its twin" in slow.why
+    assert not (tmp_path / slow.name).exists()  # Twilio's slower voice says it instead
+    [again] = clips.render(pieces[1:], tmp_path)  # a worker at the slower rate
+    assert again.status == "rendered" and again.slower >= clips.SLOWER_BY
+
+
+def test_a_cached_slow_clip_no_slower_than_its_twin_is_rendered_again(tmp_path):
+    import shutil
+
+    pieces = [("To go back, press eight.", "en-us", False), ("To go back, press eight.", "en-us", True)]
+    normal, _ = clips.render(pieces, tmp_path)
+    shutil.copy(tmp_path / normal.name, tmp_path / clips.clip_name(*pieces[1]))  # an old clip at the wrong rate
+    [slow] = clips.render(pieces[1:], tmp_path)
+    assert slow.status == "rendered" and slow.slower >= clips.SLOWER_BY

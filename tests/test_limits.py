@@ -202,7 +202,7 @@ def test_a_flood_of_call_steps_hears_the_number_and_goodbye_then_a_hangup(tmp_pa
     step = caller.post("/voice/menu?at=main&lang=en")
     assert step.gather is None and step.hung_up
     assert "The N C I referral office phone number is" in step.said
-    assert "one, eight six six, eight two zero, four five zero five" in step.said
+    assert "one. eight, six, six. eight, two, zero. four, five, zero, five" in step.said
     assert "Goodbye." in step.said
     # in the call's language, on any step
     spanish = caller.post("/voice/choose?at=main&lang=es", Digits="1")

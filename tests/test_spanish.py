@@ -11,7 +11,7 @@ from phone import Caller, walk_every_key
 
 LIB = load_library(CONTENT)
 EN, ES = LIB.language("en"), LIB.language("es")
-SPOKEN_PHONE_ES = "uno, ocho seis seis, ocho dos cero, cuatro cinco cero cinco"
+SPOKEN_PHONE_ES = "uno. ocho, seis, seis. ocho, dos, cero. cuatro, cinco, cero, cinco"
 
 
 # -- texts -------------------------------------------------------------------------------------

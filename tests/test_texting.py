@@ -101,7 +101,7 @@ def test_a_spoofed_caller_id_outside_the_regions_gets_no_text_and_a_kind_way_for
     for ask in (lambda: caller.press("7"), lambda: caller.say("text me")):
         step = ask()
         assert "Sorry, we cannot send a text message to this phone." in step.said
-        assert "one, eight six six, eight two zero, four five zero five" in step.said  # the way forward
+        assert "one. eight, six, six. eight, two, zero. four, five, zero, five" in step.said  # the way forward
         assert step.gather is not None and step.state()["at"] == "side-effects"  # the call goes on
         for why in ("region", "country", "premium", "Jamaica", "allowed"):
             assert why not in step.said
@@ -115,7 +115,7 @@ def test_refused_anywhere_in_the_menu_and_in_spanish(tmp_path, fake_twilio):  # 
     assert "Sorry, we cannot send a text message to this phone." in caller.press("7").said  # on the main menu
     caller, _ = at_a_topic(app, JAMAICA, lang="es")
     step = caller.press("7")
-    assert ES["text_refused"] in step.said and "ocho dos cero" in step.said
+    assert ES["text_refused"] in step.said and "ocho, dos, cero" in step.said
     assert fake_twilio.sent == 0
 
 

@@ -54,7 +54,7 @@ def test_words_silence_and_the_transfer(tmp_path):
     assert "How does the transfer end? Type: completed, busy, no-answer, failed" in output
     assert "Sorry, we could not put you through." in flat
     assert "Place: Main menu > The referral office's number" in output
-    assert flat.count("one, eight six six, eight two zero, four five zero five") >= 4
+    assert flat.count("one. eight, six, six. eight, two, zero. four, five, zero, five") >= 4
     assert "The line hung up: the call ended. Type call to call again." in output
     assert "The call ended: type call to call again." in output  # the key pressed after the goodbye
     assert output.count("Line says: Welcome") == 2

@@ -12,7 +12,7 @@ from phone import LINE_NUMBER, Caller, walk_every_key
 LIB = load_library("content")
 EN = LIB.language("en")
 SID = "AC" + "0" * 32
-SPOKEN_PHONE = "one, eight six six, eight two zero, four five zero five"
+SPOKEN_PHONE = "one. eight, six, six. eight, two, zero. four, five, zero, five"
 
 
 @pytest.fixture
