@@ -65,11 +65,7 @@ def audio(prune: bool) -> None:
     from .engine.calls import phrases
 
     settings = Settings.from_env()
-    try:
-        library = load_library(settings.content_dir)
-    except ContentError as exc:
-        _print_problems(exc.problems)
-        sys.exit(1)
+    library = _library_or_exit(settings)
     pieces = [(text, library.languages[code].voice.espeak_voice, slow)
               for code, text in sorted(phrases(library)) for slow in (False, True)]
 
@@ -97,6 +93,15 @@ def audio(prune: bool) -> None:
         click.echo(f"{removed} unused clips removed.")
     if counts["failed"]:
         click.echo("Prompts without a clip are spoken by Twilio's voice instead.", err=True)
+        sys.exit(1)
+
+
+def _library_or_exit(settings: Settings):
+    """The content as published, or its problems on stderr and exit status 1."""
+    try:
+        return load_library(settings.content_dir)
+    except ContentError as exc:
+        _print_problems(exc.problems)
         sys.exit(1)
 
 
@@ -258,11 +263,7 @@ def measure_command(labeled_set: Path | None, misses: bool) -> None:
     from .measure import measure
 
     settings = Settings.from_env()
-    try:
-        library = load_library(settings.content_dir)
-    except ContentError as exc:
-        _print_problems(exc.problems)
-        sys.exit(1)
+    library = _library_or_exit(settings)
     try:
         rows = labeled.read(labeled_set or labeled.DEFAULT_PATH)
     except (OSError, labeled.LabeledSetError) as exc:
