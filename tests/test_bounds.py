@@ -171,7 +171,7 @@ def test_silent_connections_do_not_stall_the_line(server):
 def test_a_60000_character_word_is_answered_and_kills_no_worker(server, path, field):
     """The attack: a 60,000-character word nobody understands took redact() 21 s, and gunicorn
     killed the worker. The line reads at most MAX_TEXT_CHARS (1,600) of a text or of speech."""
-    data = dict(TEXT, **{field: "a" * 60_000}, CallSid="CA0060000")
+    data = dict(text_form(), **{field: "a" * 60_000}, CallSid="CA0060000")
     headers = {"X-Twilio-Signature": twilio_signature(TOKEN, server.base + path, data)}
     response = requests.post(server.base + path, data=data, headers=headers, timeout=10)
     assert response.status_code == 200
