@@ -20,7 +20,7 @@ worker_class = "gthread"
 # WEB_CONCURRENCY is how hosts say how many processes to run (gunicorn's own convention); the
 # command line's --workers and --threads win over both.
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
-threads = 8  # each keeps a database connection for its reads: line/store.py's pool has room for 8 and writes
+threads = 8  # each keeps a database connection for its reads: line/store/database.py's pool has room for 8 and writes
 timeout = 30  # a worker silent this long is restarted
 graceful_timeout = 20
 keepalive = 5  # seconds an idle kept-alive (or silent new) connection may wait
