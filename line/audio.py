@@ -55,9 +55,9 @@ class AudioFiles:
         self.rescan_seconds = rescan_seconds
         self._names: frozenset[str] = frozenset()
         self._next_scan = 0.0
-        self.generation = 0  # goes up whenever the set of clips changes (answers built on it are stale)
 
     def names(self) -> frozenset[str]:
+        """The clips there are (one set object while they stay the same: answers are remembered by it)."""
         now = time.monotonic()
         if now >= self._next_scan:
             self._next_scan = now + self.rescan_seconds
@@ -67,22 +67,7 @@ class AudioFiles:
                 names = frozenset()
             if names != self._names:
                 self._names = names
-                self.generation += 1
         return self._names
-
-    def state(self) -> int:
-        """What the clips in use depend on, for caching answers: -1 when no clips are played."""
-        if not self.enabled:
-            return -1
-        self.names()
-        return self.generation
-
-    def clip_for(self, text: str, espeak_voice: str, slow: bool) -> str | None:
-        """The file name to play for these words, or None to let Twilio's voice say them."""
-        if not self.enabled:
-            return None
-        name = clip_name(text, espeak_voice, slow)
-        return name if name in self.names() else None
 
 
 @dataclass

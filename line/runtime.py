@@ -44,10 +44,9 @@ class Runtime:
     def library(self) -> Library:
         """The content for this request: one version from its start to its end."""
         if has_request_context():
-            request_globals = g._get_current_object()  # asked several times a request: one lookup
-            library = getattr(request_globals, "line_library", None)
+            library = g.get("line_library")
             if library is None:
-                library = request_globals.line_library = self.content.get()
+                library = g.line_library = self.content.get()
             return library
         return self.content.get()
 

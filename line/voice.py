@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map
 
+from .audio import clip_name
 from .content import Library
 from .engine import calls, memo
 from .engine.calls import Call, CallStep, Event
@@ -32,6 +35,11 @@ DIAL_TIMEOUT = 30
 
 def url(endpoint: str, call: Call) -> str:
     return url_for(endpoint, **call.args())
+
+
+def clips_in_use(audio) -> frozenset[str] | None:
+    """The rendered clips the line may play now (None: Twilio's voice says everything)."""
+    return audio.names() if audio.enabled else None
 
 
 def caller_state(library: Library) -> tuple[Call, bool, bool]:
@@ -65,7 +73,9 @@ def ask(event: Event):
 
 
 def encoded(library: Library, answer: CallStep):
-    rendered = render(library, answer)
+    rt = runtime()
+    rendered = render(library, answer, clips_in_use(rt.audio), rt.settings.gather_timeout,
+                      current_app.url_map, request.script_root)
     show(rendered)
     return twiml(rendered.xml)
 
@@ -148,11 +158,18 @@ class Rendered:
     xml: str
 
 
-def render(library: Library, answer: CallStep) -> Rendered:
+@lru_cache(maxsize=memo.SIZE)
+def render(library: Library, answer: CallStep, clips: frozenset[str] | None, gather_timeout: int,
+           url_map: Map, script_root: str) -> Rendered:
     """The engine's step as TwiML: its words said inside a Gather (then a Redirect for silence),
-    or before a Dial, a Redirect or a Hangup."""
+    or before a Dial, a Redirect or a Hangup.
+
+    A pure function of its arguments, remembered (the same few hundred steps come again and
+    again): the content version, the engine's step, the clips there are to play, the Gather's
+    timeout, and what url_for builds the step URLs from (the app's routes and the path it is
+    served under)."""
     call = answer.call
-    pieces = tuple(heard(library, answer))
+    pieces = tuple(heard(library, answer, clips))
     gather_action = url("voice.choose", answer.on_input) if answer.listen else None
     redirect = (url("voice.silence", answer.on_silence) if answer.listen
                 else url("voice.menu", answer.retry) if answer.retry is not None else None)
@@ -162,7 +179,7 @@ def render(library: Library, answer: CallStep) -> Rendered:
     if answer.listen:
         lang = library.language(call.lang)
         into = response.gather(
-            input="dtmf speech", action=gather_action, method="POST", timeout=runtime().settings.gather_timeout,
+            input="dtmf speech", action=gather_action, method="POST", timeout=gather_timeout,
             finish_on_key="", num_digits=1, speech_timeout="auto", language=lang.voice.speech_language,
             hints=lang.speech_hints, action_on_empty_result=False,
         )
@@ -184,11 +201,10 @@ def render(library: Library, answer: CallStep) -> Rendered:
     return Rendered(answer, pieces, gather_action, redirect, dial_action, str(response))
 
 
-def heard(library: Library, answer: CallStep):
+def heard(library: Library, answer: CallStep, clips: frozenset[str] | None):
     """The step's words in order, each in its language's voice at the call's pace. Each plays its
-    rendered clip where there is one; Twilio's voice says the rest (the call's own language's
-    words in one <Say> between clips)."""
-    audio = runtime().audio
+    rendered clip where there is one (in `clips`); Twilio's voice says the rest (the call's own
+    language's words in one <Say> between clips)."""
     slow = answer.call.slow
     waiting: list[str] = []
 
@@ -209,8 +225,8 @@ def heard(library: Library, answer: CallStep):
 
     for piece in answer.said:
         lang = library.language(piece.lang)
-        clip = audio.clip_for(piece.words, lang.voice.espeak_voice, slow)
-        if clip:
+        clip = clip_name(piece.words, lang.voice.espeak_voice, slow)
+        if clips and clip in clips:
             yield from flush()
             yield Piece("play", piece.words, url=url_for("audio.clip", name=clip))
         elif piece.lang == answer.call.lang:

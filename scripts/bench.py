@@ -244,10 +244,11 @@ def main() -> None:
           f"{median('bare Flask', 'cpu_us'):.0f} µs (less moved by other work on the machine)")
     if args.parts:
         print("what each part costs: the line with that part switched off")
-        print(f"  {'':28} {'share of bare rate':>18} {'server CPU µs/request':>22} {'the part costs':>15}")
+        print(f"  {'':28} {'share of bare rate':>18} {'p99 ms':>8} {'server CPU µs/request':>22} {'the part costs':>15}")
         for name, _ in runs[2:]:
             saved = median("the line", "cpu_us") - median(name, "cpu_us")
-            print(f"  {name:28} {share(name):>18.0%} {median(name, 'cpu_us'):>22.0f} {saved:>12.0f} µs")
+            print(f"  {name:28} {share(name):>18.0%} {median(name, 'p99_ms'):>8.1f} "
+                  f"{median(name, 'cpu_us'):>22.0f} {saved:>12.0f} µs")
     print(f"start-up (import + create_app): {statistics.median(starts) * 1000:.0f} ms; "
           f"content reload (load + validate): {statistics.median(reloads) * 1000:.0f} ms")
     if args.json:

@@ -15,7 +15,7 @@ from conftest import CONTENT, MOBILE, NUMBER, TOKEN, make_settings, message_sid,
 from fake_twilio import FakeTwilio, fake_twilio  # noqa: F401 (a fixture)
 from line import create_app
 from line.content import load_library
-from line.store import numbers, seen_requests
+from line.store import Store, numbers, seen_requests
 from test_server import Server
 from test_store import db_url, pg_url, postgres_server  # noqa: F401 (fixtures)
 
@@ -131,6 +131,21 @@ def test_seen_ids_are_keyed_hashes_deleted_after_the_retention_period(tmp_path):
         conn.execute(update(seen_requests).values(at=datetime.now(timezone.utc) - timedelta(days=31)))
     assert store.purge()["seen request ids deleted"] == 2
     assert line.send(line.text("side effects", sid=sid)) == [SIDE]  # forgotten: answered as new
+
+
+def test_every_seen_id_past_the_retention_period_is_deleted_a_few_hundred_at_a_time(db_url):  # noqa: F811
+    """The purge finds old ids by reading the table through (no index on `at`) and deletes them in
+    short writes: every old one goes, whatever the count, and none of the recent ones."""
+    store = Store(db_url, b"k" * 32, retention_days=30)
+    store.upgrade()
+    old, recent = datetime.now(timezone.utc) - timedelta(days=31), datetime.now(timezone.utc)
+    with store.engine.begin() as conn:
+        conn.execute(seen_requests.insert(), [{"key_hash": f"old{i:061d}", "at": old} for i in range(1234)])
+        conn.execute(seen_requests.insert(), [{"key_hash": f"new{i:061d}", "at": recent} for i in range(7)])
+    assert store.purge()["seen request ids deleted"] == 1234
+    with store.engine.connect() as conn:
+        assert sorted(conn.execute(select(seen_requests.c.key_hash)).scalars()) == [f"new{i:061d}" for i in range(7)]
+    store.dispose()
 
 
 def test_a_replayed_call_step_sends_no_second_text_and_is_counted_once(tmp_path, fake_twilio):  # noqa: F811

@@ -10,15 +10,16 @@ import multiprocessing
 import os
 import random
 import secrets
+import threading
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Boolean, DateTime, String, column, create_engine, inspect, table, text
+from sqlalchemy import Boolean, Column, DateTime, MetaData, String, Table, column, create_engine, inspect, table, text
 
-from conftest import CONTENT, NUMBER, Twilio, make_settings, message_sid
+from conftest import CONTENT, NUMBER, Twilio, make_settings, message_sid, replies
 from line import create_app
 from line.cli import main as cli
 from line.content import load_library
@@ -357,6 +358,33 @@ def test_the_first_schema_is_upgraded_without_losing_rows(db_url, tmp_path):
     assert twilio.text("side effects") == [EN.topics["side-effects"].text]
 
 
+def test_seen_request_ids_kept_under_version_3_are_kept_by_the_upgrade(db_url, tmp_path):
+    """Version 4 makes the row every text writes leaner (no index on `at`; on SQLite the key is the
+    table): the ids remembered before are all kept, so a text seen before is still a replay."""
+    store = Store(db_url, SECRET)
+    store.upgrade()
+    sid = message_sid()
+    version_3 = Table("seen_requests", MetaData(), Column("key_hash", String(64), primary_key=True),
+                      Column("at", DateTime(timezone=True), nullable=False, index=True), Column("outcome", String(12)))
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP TABLE seen_requests"))
+        version_3.create(conn)
+        conn.execute(version_3.insert(), [{"key_hash": store.hash("seen:message:" + sid), "at": datetime.now(timezone.utc)},
+                                          {"key_hash": "b" * 64, "at": datetime.now(timezone.utc), "outcome": "sent"}])
+        conn.execute(text("UPDATE schema_info SET version = 3"))
+    store.dispose()
+
+    app = app_on(tmp_path, db_url)  # the line upgrades on start
+    store = app.extensions["line"].store
+    assert store.version() == SCHEMA_VERSION
+    assert sorted(r[0] for r in rows_of(db_url, "seen_requests")) == sorted([store.hash("seen:message:" + sid), "b" * 64])
+    assert inspect(store.engine).get_indexes("seen_requests") == []
+    twilio = Twilio(app)
+    response = twilio.post("/sms", {"Body": "side effects", "From": NUMBER, "To": "+15555550100", "MessageSid": sid})
+    assert replies(response) == []  # seen before the upgrade: still a replay
+    assert twilio.text("side effects") == [EN.topics["side-effects"].text]
+
+
 def test_workers_starting_together_upgrade_once(db_url):
     results = run_in_processes(_upgrade, [(db_url,)] * 4)
     assert results.count((None, SCHEMA_VERSION)) == 1  # one made it...
@@ -392,6 +420,44 @@ def test_parallel_stop_and_start_leave_the_last_word_in_force(db_url):
     # A STOP written after all of that is the last word everywhere.
     Store(db_url, SECRET).set_opted_out(NUMBER, True)
     assert all(Store(db_url, SECRET).is_opted_out(NUMBER) for _ in range(3))
+
+
+def _hold_the_writers_turn(url: str, held, release) -> None:
+    store = Store(url, SECRET)
+    with store.db.turn():
+        held.set()
+        release.wait(30)
+        store.set_opted_out(NUMBER, True)  # a write inside the turn is part of it
+    store.dispose()
+
+
+def test_sqlite_writers_in_every_process_take_turns(tmp_path):
+    """SQLite lets one writer in at a time and makes the others sleep and look again, which kept
+    texts waiting hundreds of milliseconds under load. So writers take turns before they ask
+    SQLite: while another worker has the turn, a write here waits, and goes in after it."""
+    url = f"sqlite:///{tmp_path / 'line.db'}"
+    store = Store(url, SECRET)
+    store.upgrade()
+    ctx = multiprocessing.get_context("spawn")
+    held, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_the_writers_turn, args=(url, held, release))
+    holder.start()
+    try:
+        assert held.wait(30)
+        revisions = []
+        writer = threading.Thread(target=lambda: revisions.append(store.set_opted_out(NUMBER, False)))
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive() and not revisions  # waiting for the other worker's turn to end
+        release.set()
+        writer.join(30)
+        holder.join(30)
+    finally:
+        release.set()
+        holder.join(30)
+    assert revisions == [2]  # the other worker's STOP went in first, in its turn; this START after it
+    assert store.is_opted_out(NUMBER) is False
+    store.dispose()
 
 
 def test_an_opt_out_on_one_instance_is_honoured_by_another_at_once(db_url, tmp_path):

@@ -39,7 +39,7 @@ class TextsSent:
         since = at - timedelta(days=1)
         nh, ch = self.hash(number), self.hash(call_sid)
         keys = self.seen.keys(ids)
-        with self.db.writer.begin() as conn:
+        with self.db.write() as conn:
             if self.db.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TEXTS_LOCK})
             if keys:
@@ -73,7 +73,7 @@ class TextsSent:
         """A reserved text did not go out: say so (`outcome`) to a replay of its step, and give the
         reservation back when `release` (nothing was sent), so it counts against no limit."""
         keys = self.seen.keys(ids)
-        with self.db.writer.begin() as conn:
+        with self.db.write() as conn:
             if keys:
                 conn.execute(update(seen_requests).where(seen_requests.c.key_hash.in_(keys)).values(outcome=outcome))
             if release:

@@ -33,7 +33,7 @@ def copy_rows(source: Database, target: Database, batch: int = 1000) -> dict[str
         where=numbers.c.updated_at < upsert.excluded.updated_at,
     )
     copied = {}
-    with source.engine.connect() as src, target.writer.begin() as dst:
+    with source.engine.connect() as src, target.write() as dst:
         for table, stmt in ((numbers, upsert), (events, insert(events)), (unmatched, insert(unmatched)),
                             (texts_sent, insert(texts_sent)), (seen_requests, insert(seen_requests))):
             columns = [c for c in table.c if c.name != "id"]  # new ids come from this database

@@ -35,7 +35,7 @@ class OptOuts:
             set_={"opted_out": stmt.excluded.opted_out, "updated_at": stmt.excluded.updated_at,
                   "revision": numbers.c.revision + 1},
         ).returning(numbers.c.revision)
-        with self.db.writer.begin() as conn:
+        with self.db.write() as conn:
             return conn.execute(stmt).scalar_one()
 
     @guarded
@@ -101,5 +101,5 @@ class OptOuts:
                                                 updated_at=now(), revision=0)
         stmt = stmt.on_conflict_do_update(index_elements=["number_hash"],
                                           set_={"language": stmt.excluded.language, "updated_at": stmt.excluded.updated_at})
-        with self.db.writer.begin() as conn:
+        with self.db.write() as conn:
             conn.execute(stmt)

@@ -44,4 +44,5 @@ class Seen:
         mark = self.db.mark
         sql = (f"INSERT INTO seen_requests (key_hash, at) VALUES {', '.join([f'({mark}, {mark})'] * len(keys))} "
                "ON CONFLICT (key_hash) DO NOTHING RETURNING key_hash")
-        return len(self.run(sql, tuple(v for k in keys for v in (k, at)), False)) == len(keys)
+        with self.db.turn():
+            return len(self.run(sql, tuple(v for k in keys for v in (k, at)), False)) == len(keys)

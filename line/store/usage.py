@@ -148,7 +148,7 @@ class UsageQueue:
                 return 0
             try:
                 self.db.ensure()
-                with self.db.writer.begin() as conn:
+                with self.db.write() as conn:
                     for table, sql in self._queued_sql.items():
                         batch = [(self.db.time(row[0]), *row[1:]) for kind, row in rows if kind is table]
                         if batch:
