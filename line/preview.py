@@ -155,4 +155,6 @@ def voice():
 
 
 def _app():
-    return current_app._get_current_object()  # the app itself: the simulator posts to it
+    # LocalProxy documents _get_current_object() as the way to hand the object behind a proxy
+    # to code that keeps it: the simulator posts to the app itself.
+    return current_app._get_current_object()

@@ -106,6 +106,32 @@ def test_texts(texter, body, channel, replies, lang, step, outcome, changes):
     assert list(got.changes) == expected
 
 
+@pytest.mark.parametrize("texter, body, channel, safe, lang", [
+    (Texter(), "stop texting me i want to kill myself", "sms", "crisis", "en"),
+    (Texter(), "unsubscribe. im going to end it all", "whatsapp", "crisis", "en"),
+    (Texter(), "no more texts, im having chest pain and cant breathe", "sms", "emergency", "en"),
+    (Texter(), "ya no me manden mensajes, me quiero morir", "sms", "crisis", "es"),
+    (OUT, "stop texting me i want to kill myself", "sms", "crisis", "en"),  # opted out already: no second confirmation
+])
+def test_an_opt_out_that_says_the_texter_may_be_in_danger_gets_the_safe_answer_first(texter, body, channel, safe, lang):
+    """Safety before anything else, even in a goodbye: the emergency or crisis words first, then the
+    confirmation (once), and the opt-out recorded as asked."""
+    got = answer(LIB, texter, body, channel)
+    confirmation = [] if texter.opted_out else [LIB.language(lang).sms["opted_out"]]
+    assert list(got.texts) == [LIB.language(lang).intents[safe].text, *confirmation]
+    assert (got.step, got.outcome) == ("stop", "opted_out")
+    assert list(got.changes) == [OptOut(True), Usage(channel, lang, "stop", "opted_out"), Usage(channel, lang, safe, "answered")]
+
+
+@pytest.mark.parametrize("body", ["STOP", "END", "stop texting me", "please stop sending these", "cancel my texts",
+                                  "dejen de mandarme mensajes"])
+def test_an_opt_out_alone_gets_only_its_confirmation(body):
+    """Danger counts beside an opt-out only when it is said in so many words: END, or "mandarme"
+    read as a typo of "matarme", is not a crisis."""
+    got = answer(LIB, Texter(), body, "whatsapp")
+    assert len(got.texts) == 1 and got.step == "stop"
+
+
 @pytest.mark.parametrize("body, kind, languages, confirmed", [
     ("STOP", "opt_out", ("en",), True),
     ("Stop.", "opt_out", ("en",), True),

@@ -98,6 +98,13 @@ def test_help_is_answered_even_after_opting_out(twilio):
     assert "1-866-820-4505" in reply
 
 
+def test_an_opt_out_in_danger_hears_the_crisis_line_first_and_is_opted_out(twilio):
+    crisis, stopped = twilio.text("stop texting me, I want to kill myself")
+    assert crisis == EN.intents["crisis"].text and "988" in crisis and "911" in crisis
+    assert stopped == EN.sms["opted_out"]
+    assert twilio.text("side effects") == []  # opted out, as asked
+
+
 def test_a_word_inside_a_sentence_is_not_an_opt_out(twilio):
     [reply] = twilio.text("how do I stop the side effects")
     assert reply == EN.topics["side-effects"].text

@@ -1,7 +1,8 @@
 """A text message (SMS, or WhatsApp through the same webhook) -> the line's answer.
 
 In order: compliance words (opt-out, opt-in, help; opt-out in plain words too) first, whatever
-else the texter's state; then what the words mean (understand.py): a language's name; an
+else the texter's state (an opt-out that also says the texter may be in danger gets the emergency
+or crisis answer before its confirmation); then what the words mean (understand.py): a language's name; an
 opted-out texter hears nothing more; an intent (an emergency or a crisis first, then a person,
 feelings, a personal question, something not covered, thanks: content/<lang>/intents.yaml), a
 topic, a menu; words nobody understood get the menu and, if one is likely, a keyword.
@@ -59,6 +60,23 @@ def failed(library: Library) -> TextAnswer:
     return TextAnswer((lang.sms["error"],), lang.code, "error", "failed")
 
 
+def _safe_answer_first(library: Library, texter: Texter, body: str, channel: str, stop: TextAnswer) -> TextAnswer:
+    """An opt-out that also says the texter may be in danger ("stop texting me, I want to die"):
+    the emergency or crisis answer comes first, then the confirmation. The opt-out is recorded as
+    asked; the safe words are the last the line sends, not something it keeps sending.
+
+    Only danger said in so many words counts here (an emergency's or a crisis's own cues, as
+    written: typos=False): the message is first of all an opt-out, and Twilio's END, or "dejen de
+    mandarme mensajes" read with a typo forgiven, must not be answered as a crisis."""
+    own = library.language(texter.language)
+    for lang in (own, *(lg for lg in library.languages.values() if lg is not own)):
+        found = lang.matcher.understand(body, "sms", typos=False)
+        if found is not None and found.safety:
+            return TextAnswer((lang.intents[found.target.id].text, *stop.texts), stop.lang, stop.step, stop.outcome,
+                              (*stop.changes, Usage(channel, lang.code, found.target.id, "answered")))
+    return stop
+
+
 def answer(library: Library, texter: Texter, body: str, channel: str = "sms") -> TextAnswer:
     """The answer to `body` from `texter` on `channel` ("sms" or "whatsapp")."""
     said = judge(library, body)
@@ -74,7 +92,8 @@ def answer(library: Library, texter: Texter, body: str, channel: str = "sms") ->
             # One confirmation, once: Twilio sends it for its own words on SMS; the line sends it for
             # every other way of saying it, and on WhatsApp, unless the texter had already opted out.
             confirm = (channel != "sms" or not said.confirmed_by_twilio) and not texter.opted_out
-            return done("stop", "opted_out", lang.sms["opted_out"] if confirm else None, OptOut(True))
+            stop = done("stop", "opted_out", lang.sms["opted_out"] if confirm else None, OptOut(True))
+            return _safe_answer_first(library, texter, body, channel, stop)
         if said.kind == "opt_in":
             if texter.known and not texter.opted_out:
                 # Nothing to come back from (on SMS Twilio answers START, YES and UNSTOP itself): the topics.
