@@ -50,22 +50,14 @@ def test_every_intent_text_fits_its_budget_with_what_follows_it(lang, budget):
                 assert c.encoding == "GSM-7", (iid, reply)
 
 
-@pytest.mark.parametrize("lang", [EN, ES], ids=["en", "es"])
-def test_the_only_numbers_are_911_988_and_the_referral_office(lang):
-    office = re.sub(r"\D", "", LIB.referral_phone)
-    for intent in lang.intents.items.values():
-        for number in re.findall(r"\d[\d-]*\d|\d", intent.text):
-            assert number in ("911", "988") or re.sub(r"\D", "", number) == office, (intent.id, number)
-
-
+# The numbers and their order, and who to ask, word for word: tests/test_words.py.
 def test_safety_words_say_what_the_issue_asks():
-    for lang, care_team in ((EN, "cancer care team"), (ES, "equipo de atención del cáncer")):
-        emergency, crisis = lang.intents["emergency"], lang.intents["crisis"]
-        assert "911" in emergency.text and care_team in emergency.text
-        assert "988" in crisis.text and "911" in crisis.text
-        assert crisis.then == "nothing"  # no topic content after the crisis words
-    assert "Spanish" in EN.intents["crisis"].text and "español" in ES.intents["crisis"].text
-    assert "cáncer" in ES.intents["personal"].text
+    for lang in (EN, ES):
+        assert lang.intents["crisis"].then == "nothing"  # no topic content after the crisis words
+    assert "Spanish" in EN.intents["crisis"].text
+    # The 988 Lifeline answers in Spanish when a caller presses 2 (a key: written as a word, since
+    # 911, 988 and the referral office's are the only numbers an intent may give).
+    assert "oprima el dos para español" in ES.intents["crisis"].text
 
 
 def test_a_voice_says_911_and_988_digit_by_digit():
@@ -222,7 +214,7 @@ def caller(app):
     ("chest pain", "If this is an emergency, call 911 now.", "Text MENU for topics."),
     ("I want to die", "You matter, and you do not have to face this alone. Please call or text 988",
      "If you are in danger now, call 911."),
-    ("I'm so scared", "It is normal to feel scared or worried", "Text MENU for topics."),
+    ("I'm so scared", "It is normal to feel scared, worried or sad", "Text MENU for topics."),
     ("should I stop my treatment", "This line cannot give medical advice.", ""),
     ("can I talk to someone", "To talk with a person, call the NCI referral office at 1-866-820-4505", "IRC@nih.gov."),
     ("how much does it cost", "Sorry, this line does not have information on that.", "Text MENU for topics."),
@@ -244,8 +236,8 @@ def test_a_texter_in_a_crisis_gets_no_topic_and_safety_comes_before_topics(twili
 
 @pytest.mark.parametrize("body, starts", [
     ("tengo fiebre alta después del tratamiento", "Si es una emergencia, llame al 911 ahora."),
-    ("quiero morirme", "Usted es importante y no tiene que pasar por esto solo."),
-    ("tengo mucho miedo", "Es normal sentir miedo o preocupación"),
+    ("quiero morirme", "Usted es importante y no tiene que pasar por esto a solas."),
+    ("tengo mucho miedo", "Es normal sentir miedo, preocupación o tristeza"),
     ("mi mamá tiene cáncer, le sirve la inmunoterapia", "Esta línea no puede dar consejos médicos."),
     ("quiero hablar con alguien", "Para hablar con una persona, llame a la Oficina de Referencias del NCI al 1-866-820-4505"),
     ("cuánto cuesta", "Lo sentimos, esta línea no tiene información sobre eso."),
@@ -297,7 +289,7 @@ def test_a_caller_with_a_personal_question_hears_no_advice_first_then_the_topic(
 
 
 @pytest.mark.parametrize("words, starts, at", [
-    ("I feel so alone and scared", "It is normal to feel scared or worried", "main"),
+    ("I feel so alone and scared", "It is normal to feel scared, worried or sad", "main"),
     ("will my insurance pay for it", "Sorry, this line does not have information on that.", "main"),
 ])
 def test_a_caller_with_feelings_or_a_question_not_covered_then_hears_the_menu(caller, words, starts, at):

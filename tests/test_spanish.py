@@ -1,4 +1,6 @@
 """The same line, en español: both channels, both languages."""
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -158,7 +160,7 @@ def test_line_check_judges_spanish_with_a_spanish_formula_and_lists_what_awaits_
     result = CliRunner().invoke(main, ["check", str(CONTENT)])
     assert result.exit_code == 0
     assert "fernandez-huerta" in result.output
-    assert "translations a native speaker still has to read" not in result.output  # all 14 reviewed
+    assert "translations a native speaker still has to read" not in result.output  # 14 topics, the intents: reviewed
     topic = content_copy / "es" / "topics" / "side-effects.yaml"
     topic.write_text(topic.read_text().replace("translation: reviewed", "translation: machine-draft"))
     result = CliRunner().invoke(main, ["check", str(content_copy)])
@@ -171,6 +173,31 @@ def test_a_bad_translation_state_is_an_error(content_copy):
     result = CliRunner().invoke(main, ["check", str(content_copy)])
     assert result.exit_code == 1 and "content/es/topics/where.yaml:" in result.output
     assert "translation must be one of" in result.output
+
+
+@pytest.mark.parametrize("state, listed", [("translation: needs-review\n", "needs-review"), ("", "not marked")],
+                         ids=["unreviewed", "missing"])
+def test_line_check_lists_spanish_intents_not_reviewed_or_not_marked(content_copy, state, listed):
+    intents = content_copy / "es" / "intents.yaml"
+    text = intents.read_text(encoding="utf-8")
+    assert text.count("translation: reviewed\n") == 1
+    intents.write_text(text.replace("translation: reviewed\n", state), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(content_copy)])
+    assert result.exit_code == 0  # still published: the line waits for a reader, not for a fix
+    assert f"translations a native speaker still has to read (1): es/intents ({listed})" in result.output
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda text: text.replace("translation: reviewed", "translation: maybe"), "translation must be one of"),
+    (lambda text: re.sub(r"review: >-\n(  .*\n)+", "", text), "a translation marked reviewed needs a 'review' note"),
+], ids=["bad-state", "no-review-note"])
+def test_a_bad_or_unexplained_translation_state_of_the_intents_is_an_error(content_copy, change, message):
+    intents = content_copy / "es" / "intents.yaml"
+    text = change(intents.read_text(encoding="utf-8"))
+    intents.write_text(text, encoding="utf-8")
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("translation:"))
+    result = CliRunner().invoke(main, ["check", str(content_copy)])
+    assert result.exit_code == 1 and f"content/es/intents.yaml:{line}: error: {message}" in result.output, result.output
 
 
 def test_spanish_texts_over_four_ucs2_segments_are_refused(content_copy):

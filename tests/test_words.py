@@ -172,6 +172,115 @@ def test_every_spanish_topic_is_reviewed_and_says_what_was_checked_and_when():
         assert str(raw["reviewed"]) in raw["review"]
 
 
+# -- the intents: safety first, the same words in both languages and both channels -------------
+SAID = {"en": {"911": "nine one one", "988": "nine eight eight"}, "es": {"911": "nueve uno uno", "988": "nueve ocho ocho"}}
+DIGITS = re.compile(r"\d[\d-]*\d|\d")
+
+
+def replies(lang, iid: str) -> dict[str, str]:
+    """What a texter reads (facts filled in) and what a caller hears (numbers as words), for one
+    intent ("person" has no speech: a caller is put through)."""
+    intent = lang.intents[iid]
+    return {"text": intent.text, "speech": intent.speech} if intent.speech else {"text": intent.text}
+
+
+def number(lang, channel: str, digits: str) -> str:
+    return digits if channel == "text" else SAID[lang.code][digits]
+
+
+@pytest.mark.parametrize("lang", [EN, ES], ids=["en", "es"])
+def test_an_emergency_says_911_first_in_both_channels(lang):
+    for channel, words in replies(lang, "emergency").items():
+        first = re.split(r"(?<=\.) ", words)[0]
+        assert number(lang, channel, "911") in first, (channel, first)
+        assert first.startswith(("If this is an emergency", "Si es una emergencia")), (channel, first)
+
+
+@pytest.mark.parametrize("lang, lifeline, spanish", [
+    (EN, r"the Suicide and Crisis Lifeline", r"Spanish"),
+    (ES, r"la Línea (988|nueve ocho ocho) de Prevención del Suicidio y Crisis", r"oprima el dos para (hablar en )?español"),
+], ids=["en", "es"])
+def test_a_crisis_gives_988_by_its_name_first_and_then_911_in_both_channels(lang, lifeline, spanish):
+    for channel, words in replies(lang, "crisis").items():
+        nine_eight_eight, nine_one_one = number(lang, channel, "988"), number(lang, channel, "911")
+        assert nine_eight_eight in words and nine_one_one in words, (channel, words)
+        assert words.index(nine_eight_eight) < words.index(nine_one_one), (channel, words)
+        holds({channel: words}, lifeline, spanish)
+
+
+@pytest.mark.parametrize("lang", [EN, ES], ids=["en", "es"])
+def test_asking_for_a_person_gives_the_referral_office(lang):
+    holds(replies(lang, "person"), re.escape(LIB.referral_phone), re.escape(LIB.referral_email))
+    assert lang.intents["person"].speech == ""  # on the phone, the caller is put through
+
+
+@pytest.mark.parametrize("lang", [EN, ES], ids=["en", "es"])
+def test_no_intent_gives_a_number_but_911_988_and_the_referral_office_in_either_channel(lang):
+    office = re.sub(r"\D", "", LIB.referral_phone)
+    for intent in lang.intents.items.values():
+        for channel, written in intent.written.items():
+            for found in DIGITS.findall(lang.as_written(written.text)):
+                assert found in ("911", "988") or re.sub(r"\D", "", found) == office, (intent.id, channel, found)
+        assert not re.search(r"\d", intent.speech), intent.id  # a caller hears every number as words
+
+
+# Who to ask: the topics' term (they are the reviewed text, and the article's own: "Ask your health
+# care provider"), and the words the line once used beside it, which the glossaries now flag.
+WHO_TO_ASK = {"en": ("health care provider", re.compile(r"care team|cancer team|medical team", re.IGNORECASE)),
+              "es": ("proveedor de atención médica", re.compile(r"equipo de atención|equipo médico", re.IGNORECASE))}
+
+
+def test_who_to_ask_is_one_term_in_each_language_and_the_other_is_nowhere_in_content():
+    for code, (term, other) in WHO_TO_ASK.items():
+        lang = LIB.language(code)
+        for iid in ("emergency", "feelings", "personal", "not_covered"):
+            holds(replies(lang, iid), re.escape(term))
+        assert any(term in both(lang, tid)["speech"] for tid in lang.topics), code
+        glossary = yaml.safe_load((CONTENT / code / "glossary.yaml").read_text(encoding="utf-8"))
+        assert any(e["use"] == term and any(other.fullmatch(w) for w in e["words"]) for e in glossary["avoid"]), code
+    for path in sorted(CONTENT.rglob("*")):
+        if path.is_file() and path.name != "glossary.yaml":  # the glossary names them, as words to avoid
+            text = path.read_text(encoding="utf-8")
+            for term, other in WHO_TO_ASK.values():
+                found = other.search(text)
+                assert not found, (str(path.relative_to(CONTENT)), found and found.group(0))
+
+
+@pytest.mark.parametrize("lang, old, new, field, flagged, use", [
+    ("en", "after treatment, call your health care provider right away.", "after treatment, call your care team right away.",
+     "speech", "care team", "health care provider"),
+    ("es", "llame de inmediato a su proveedor de atención médica.", "llame de inmediato a su equipo de atención del cáncer.",
+     "text", "equipo de atención", "proveedor de atención médica"),
+], ids=["en", "es"])
+def test_line_check_flags_the_other_term_in_an_intent(content_copy, lang, old, new, field, flagged, use):
+    from click.testing import CliRunner
+
+    from line.cli import main
+
+    path = content_copy / lang / "intents.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    rows = text.splitlines()
+    start = rows.index("  emergency:")
+    line = next(n for n, row in enumerate(rows[start:], start + 1) if row == f"    {field}: >-")
+    result = CliRunner().invoke(main, ["check", str(content_copy)])
+    assert result.exit_code == 0  # a warning: worth a look, the edit is still published
+    assert (f"content/{lang}/intents.yaml:{line}: warning: 'emergency {field}' says '{flagged}'; "
+            f"the glossary asks for '{use}'") in result.output, result.output
+
+
+def test_the_intents_say_what_was_checked_and_when_and_the_spanish_are_a_reviewed_translation():
+    for code in ("en", "es"):
+        raw = yaml.safe_load((CONTENT / code / "intents.yaml").read_text(encoding="utf-8"))
+        assert re.match(r"2026-12-02: ", raw["review"]), code
+        if code == "es":
+            assert raw["translation"] == "reviewed" and ES.intents.translation == "reviewed"
+            assert "frase por frase contra content/en/intents.yaml" in " ".join(raw["review"].split())
+        else:
+            assert "translation" not in raw and EN.intents.translation == ""  # the original
+
+
 # -- what each language may cost ----------------------------------------------------------------
 def test_english_texts_are_plain_gsm7_in_two_segments_and_spanish_texts_in_four():
     assert (EN.text_budget.segments, ES.text_budget.segments) == (2, 4)

@@ -328,6 +328,18 @@ def read_prompts(reader: Reader, settings: Settings) -> tuple[dict, dict, tuple[
     return sms, voice, tuple(sorted(written, key=lambda w: (not w.spoken, w.line)))
 
 
+def read_translation(reader: Reader, fields: dict, lines: Lines, label: str) -> str:
+    """A topic's or intents.yaml's translation state, checked ("" when the file does not say): one
+    marked reviewed says in 'review' what was checked, sentence by sentence, and when."""
+    translation = fields.get("translation", "")
+    if "translation" in fields and translation not in TRANSLATION_STATES:
+        reader.error(label, lines.at("translation"), f"translation must be one of {', '.join(TRANSLATION_STATES)}")
+    elif translation == "reviewed" and "review" not in fields:
+        reader.error(label, lines.at("translation"), "a translation marked reviewed needs a 'review' note: "
+                                                     "what was checked, sentence by sentence, and when")
+    return translation
+
+
 def read_topics(reader: Reader, settings: Settings, sms: dict, phrases: Phrases) -> tuple[dict[str, Topic], set[str]]:
     """topics/*.yaml -> the topics, and the ids of topic files with problems (reported there)."""
     p = reader
@@ -343,12 +355,7 @@ def read_topics(reader: Reader, settings: Settings, sms: dict, phrases: Phrases)
             "keyword": "text", "label": "text", "sources": "list", "reviewed": "text",
             "text": "text", "speech": "text"}, {"synonyms": "list", "translation": "text", "review": "text",
                                                 "examples": "list"})
-        translation = f.get("translation", "original")
-        if translation not in TRANSLATION_STATES:
-            p.error(label, lines.at("translation"), f"translation must be one of {', '.join(TRANSLATION_STATES)}")
-        elif translation == "reviewed" and "review" not in f:
-            p.error(label, lines.at("translation"), "a translation marked reviewed needs a 'review' note: "
-                                                    "what was checked, sentence by sentence, and when")
+        translation = read_translation(p, f, lines, label)
         tid = path.stem
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", tid):
             p.error(label, 0, "a topic's file name must be lower-case letters, digits and dashes")
@@ -511,7 +518,8 @@ def read_intents(reader: Reader, settings: Settings, named: list, phrases: Phras
         return None
     before = len(p.problems)
     top = p.fields(data, lines, label, (), {"then_topic": "text", "then_menu": "text", "intents": "map"},
-                   {"small_words": "list"})
+                   {"small_words": "list", "translation": "text", "review": "text"})
+    translation = read_translation(p, top, lines, label)
     for name, allowed in (("then_topic", {"label", "keyword"}), ("then_menu", set())):
         if name in top:
             p.places(top[name], allowed, label, lines.at(name), name)
@@ -576,4 +584,5 @@ def read_intents(reader: Reader, settings: Settings, named: list, phrases: Phras
         )
     if len(p.problems) > before:
         return None
-    return Intents(MappingProxyType(items), then_topic, then_menu, tuple(top.get("small_words", ())), label)
+    return Intents(MappingProxyType(items), then_topic, then_menu, tuple(top.get("small_words", ())), label,
+                   translation)

@@ -114,6 +114,7 @@ class Intents:
     then_menu: str  # "Text MENU for topics."
     small_words: tuple[str, ...] = ()  # words that tell little on their own
     file: str = ""
+    translation: str = ""  # as for a topic: "" when the file does not say
 
     def __getitem__(self, intent_id: str) -> Intent:
         return self.items[intent_id]
@@ -152,7 +153,9 @@ class Topic:
     file: str
     written: Mapping[str, Written]  # 'label', 'text' and 'speech' as written, with their lines
     lines: Mapping[str, int]  # field name -> its line in the file
-    translation: str = "original"  # or machine-draft, needs-review, reviewed
+    # original, machine-draft, needs-review or reviewed; "" when the file does not say (the default
+    # language's files are the original; a file of another language that does not say awaits review)
+    translation: str = ""
     examples: tuple[Example, ...] = ()  # messages staff expect to reach it
 
 

@@ -23,7 +23,6 @@ class TopicRow:
     reading: readability.Reading  # the whole spoken summary, every word: what is judged
     without_terms: readability.Reading  # leaving out the facts and language.yaml's terms, for comparison
     budget: int = sms_encoding.MAX_SEGMENTS  # the most segments a text may cost in this language
-    translation: str = "original"
 
 
 @dataclass(frozen=True)
@@ -33,6 +32,9 @@ class Report(Loaded):
     folder: Path = Path("content")
     rows: tuple[TopicRow, ...] = ()
     examples: tuple[Routed, ...] = ()
+    # Each topic's and intents file's translation state ('es/side-effects', 'reviewed'); a file of a
+    # language other than the default that does not say is 'not marked'.
+    translations: tuple[tuple[str, str], ...] = ()
 
     def render(self) -> str:
         out = [str(p) for p in self.errors] + [str(p) for p in self.warnings]
@@ -59,10 +61,10 @@ class Report(Loaded):
                        f"(~ = under {readability.SHORT_TEXT_WORDS} words, so rough); w/o terms: the same without the "
                        "facts and language.yaml's terms, for comparison only")
             out.append(f"avg, longest: words a sentence; ~secs at {WORDS_PER_MINUTE} words a minute")
-        waiting = [r for r in self.rows if r.translation not in ("original", "reviewed")]
+        waiting = [(name, state) for name, state in self.translations if state not in ("original", "reviewed")]
         if waiting:
             out.append(f"translations a native speaker still has to read ({len(waiting)}): "
-                       + ", ".join(f"{r.language}/{r.topic} ({r.translation})" for r in waiting))
+                       + ", ".join(f"{name} ({state})" for name, state in waiting))
         verdict = "no errors" if not self.errors else f"{len(self.errors)} error(s)"
         out.append(f"{self.folder}: {verdict}, {len(self.warnings)} warning(s).")
         return "\n".join(out)
@@ -70,15 +72,20 @@ class Report(Loaded):
 
 def check_folder(folder: Path | str, today: date | None = None) -> Report:
     loaded = load(folder, today)
-    rows = []
+    rows, translations = [], []
     for lang in loaded.library.languages.values() if loaded.library else ():
+        unmarked = "original" if lang.code == loaded.library.default_language else "not marked"
         for topic in sorted(lang.topics.values(), key=lambda t: t.file):
+            translations.append((f"{lang.code}/{topic.id}", topic.translation or unmarked))
             count = sms_encoding.count(topic.text)
             rows.append(TopicRow(lang.code, topic.id, count.units, count.segments, count.encoding,
                                  len(topic.speech.split()), spoken_seconds(topic.speech),
                                  reading(lang, topic), reading_without_terms(lang, topic),
-                                 lang.text_budget.segments, topic.translation))
+                                 lang.text_budget.segments))
+        if lang.intents:
+            translations.append((f"{lang.code}/intents", lang.intents.translation or unmarked))
     examples = tuple(route(loaded.library)) if loaded.library else ()
     problems = sorted([*loaded.problems, *examples_reach_their_place(list(examples))],
                       key=lambda p: (p.severity != "error", p.file, p.line))
-    return Report(loaded.library, tuple(problems), folder=Path(folder), rows=tuple(rows), examples=examples)
+    return Report(loaded.library, tuple(problems), folder=Path(folder), rows=tuple(rows), examples=examples,
+                  translations=tuple(translations))
