@@ -15,7 +15,7 @@ A message says it (`says`) when one of these holds:
    me these texts"), so it counts whatever else the message says;
 3. it holds an `unless_care` phrase ("unsubscribe", "remove me") and names nothing of the
    texter's care (`care`): "take me off this list" stops the texts, "take me off the trial" is a
-   question for the care team.
+   question for their health care provider.
 A word like stop, end or cancel alone inside a sentence never counts: "should I stop my
 treatment", "how do I stop the side effects" and "can I cancel my appointment" must be answered.
 """

@@ -25,7 +25,7 @@ from .store import Store, events, unmatched
 TEXT_CHANNELS = ("sms", "whatsapp")  # the report's "texts": SMS and WhatsApp messages together
 NOT_TOPICS = {"main", "help", "call", "slower", "start", "stop", "blocked", "not_understood", "_number",
               "emergency", "crisis", "feelings", "personal", "person", "not_covered", "thanks", "language"}
-# The safety replies, counted per day: an emergency (911 and the care team), a crisis (988).
+# The safety replies, counted per day: an emergency (911 and the health care provider), a crisis (988).
 SAFETY_STEPS = ("emergency", "crisis")
 
 OUTCOMES = [  # (outcome, what staff read), in the order shown
@@ -270,7 +270,7 @@ def render_text(u: Usage) -> str:
     rows.append(["total", u.texts, u.calls])
     lines += _table(["day", "texts", "calls"], rows) + [""]
 
-    lines.append("Safety replies per day (counts only): an emergency (911 and the care team), a crisis (988)")
+    lines.append("Safety replies per day (counts only): an emergency (911 and the health care provider), a crisis (988)")
     rows = [[d.isoformat(), e, c] for d, e, c in u.safety]
     rows.append(["total", sum(e for _, e, _ in u.safety), sum(c for _, _, c in u.safety)])
     lines += _table(["day", "emergency", "crisis"], rows) + [""]

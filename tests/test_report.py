@@ -65,7 +65,7 @@ Texts and calls per day
   2026-03-03      0      0
   total           9      6
 
-Safety replies per day (counts only): an emergency (911 and the care team), a crisis (988)
+Safety replies per day (counts only): an emergency (911 and the health care provider), a crisis (988)
   day         emergency  crisis
   2026-03-01          0       0
   2026-03-02          0       0
