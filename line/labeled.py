@@ -2,11 +2,21 @@
 
 The set lives in tests/labeled/messages.tsv (its header says what each label means). This module holds
 the one list of labels and the reader, for the tests and for the command that measures accuracy.
+
+The set is kept apart from the examples in content/: an example teaches the line, so a message that
+is one (word for word, as the matcher reads it) would measure what the line was taught, not what it
+understands. `repeats` finds them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .match import normalize
+
+if TYPE_CHECKING:
+    from .content.model import Example, Library
 
 # What people mean beyond the topics (issue 11): checked before any topic.
 INTENTS = ("emergency", "crisis", "feelings", "personal", "person", "not_covered", "thanks")
@@ -66,3 +76,15 @@ def read(path: Path | str = DEFAULT_PATH) -> list[Labeled]:
             raise LabeledSetError(f"{path}:{number}: unknown channel {channel!r} (one of {', '.join(CHANNELS)})")
         rows.append(Labeled(message, language, label, channel, number))
     return rows
+
+
+def repeats(rows: list[Labeled], library: Library) -> list[tuple[Labeled, Example]]:
+    """Each row whose message is the words of an example in the content, in either language (as
+    the matcher reads them: case, accents and punctuation aside), with that example."""
+    taught: dict[str, Example] = {}
+    for lang in library.languages.values():
+        items = [*(lang.intents.items.values() if lang.intents else ()), *lang.topics.values(), *lang.menus.values()]
+        for item in items:
+            for example in item.examples:
+                taught.setdefault(normalize(example.text), example)
+    return [(row, taught[normalize(row.message)]) for row in rows if normalize(row.message) in taught]

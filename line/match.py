@@ -12,7 +12,10 @@ target and takes the best, rather than the first phrase it meets:
   weighted by how few targets use them (a word every target uses tells nothing).
 
 Typos are forgiven: a word of five letters or more one edit away from a known word (two for
-long words) is read as that word, and a phrase of several words may differ a little.
+long words) is read as that word, and a phrase of several words may differ a little. A cue is found
+as people write it, too: with a word added inside ("how does it really work", "kill the cancer"),
+and a topic's "it" said by name ("who is it for": "who is immunotherapy for"); "who is this" is
+not in "who is this treatment for".
 
 Safety first: when a message may be an emergency or a crisis, that wins, whatever else it names.
 Other intents come before topics when they explain the message as well.
@@ -21,7 +24,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -115,15 +117,38 @@ ENDINGS = sorted({
     "ados", "adas", "idos", "idas", "ado", "ada", "ido", "ida", "ar", "ir", "as", "os", "a", "o", "e",
 }, key=len, reverse=True)
 STEM_MIN = 4
+VOWELS = "aeiou"
+PRONOUN = "it"  # in an English cue, it may stand for the line's subject (intents.yaml subject_words)
+SUBJECT_MAX_WORDS = 2  # "it" said by name: "immunotherapy", "this immune therapy"
+# Words that may come before a noun in a cue's place ("kill the cancer", "this treatment").
+DETERMINERS = frozenset({"the", "this", "that", "these", "those", "my", "your", "his", "her", "our", "their", "a",
+                         "an", "el", "la", "los", "las", "un", "una", "mi", "mis", "su", "sus", "tu", "tus"})
+ADDED_WORD_MIN_WORDS = 3  # a cue this long is found with one word added inside ("how does it really work")
+# Words that turn a phrase's meaning: never taken for a word added inside it ("want to not die").
+NEGATIONS = frozenset({"not", "no", "dont", "doesnt", "didnt", "never", "cant", "cannot", "wont", "isnt",
+                       "arent", "nunca", "jamas", "ni", "tampoco", "sin"})
+# "this" and its kin end a cue as a pronoun ("who is this"); followed by a word that tells
+# something, they are a determiner and the cue is not what the message says ("who is this
+# treatment for"). English and Spanish, normalized.
+DEMONSTRATIVES = frozenset({"this", "that", "these", "those", "este", "esta", "estos", "estas", "ese", "esa",
+                            "esos", "esas", "aquel", "aquella"})
 
 
 @functools.lru_cache(maxsize=16384)
 def stem(word: str) -> str:
-    """A normalized word without its ending; a final y is an i ("worry", "worried" -> "worri")."""
+    """A normalized word without its ending; a final y is an i ("worry", "worried" -> "worri").
+    A short English word keeps its e ("living", "taking" -> "live", "take"; "eating" -> "eat")."""
     if len(word) > STEM_MIN and not word.isdigit():
         for ending in ENDINGS:
-            if word.endswith(ending) and len(word) - len(ending) >= STEM_MIN:
-                word = word[: -len(ending)]
+            if not word.endswith(ending):
+                continue
+            rest = word[: -len(ending)]
+            if len(rest) >= STEM_MIN:
+                word = rest
+                break
+            if ending == "ing" and len(rest) == STEM_MIN - 1 and rest[-1] not in VOWELS + "y":
+                short_vowel = rest[0] not in VOWELS and rest[1] in VOWELS and rest[2] not in "wx"
+                word = rest + "e" if short_vowel else rest
                 break
     return word[:-1] + "i" if word.endswith("y") and len(word) > STEM_MIN else word
 
@@ -155,13 +180,14 @@ class _Score:
     cue: bool = False  # found by a cue (not only by resemblance to an example)
     strong: bool = False  # ...by a cue with a word that is not a small word
     covered: set = field(default_factory=set)  # positions of the message its cues explain
+    named: set = field(default_factory=set)  # ...of them, those its cues say (not standing for "it")
 
 
 class Matcher:
     """Built once per language when the content loads; read-only afterwards."""
 
     def __init__(self, entries: list[Entry], voice_phrases: dict[str, Target] | None = None,
-                 keywords: dict[Target, str] | None = None, small_words=()):
+                 keywords: dict[Target, str] | None = None, small_words=(), subject_words=()):
         self._keywords = dict(keywords or {})
         # Cues as written (for the whole message, and phrases with a typo) and as stems.
         self._phrases: dict[str, dict[str, set[Target]]] = {"sms": {}, "voice": {}}
@@ -199,6 +225,18 @@ class Matcher:
         self._small = {stem(token) for word in small_words for token in normalize(word).split()}
         for token in self._small:
             self._weight[token] = SMALL_WORD_WEIGHT
+        self._subject = {stem(token) for word in subject_words for token in normalize(word).split()} - self._small
+        self._negations = {stem(word) for word in NEGATIONS}
+        self._determiners = {stem(word) for word in DETERMINERS}
+        self._demonstratives = {stem(word) for word in DEMONSTRATIVES}
+        # Cues of several words, by their first: found with a word added or "it" said by name (_loose).
+        self._loose_cues: dict[str, dict[str, list[tuple[tuple[str, ...], tuple[Target, ...]]]]] = {}
+        for ch, table in self._cues.items():
+            by_first = self._loose_cues.setdefault(ch, {})
+            for cue, targets in table.items():
+                words = tuple(cue.split())
+                if len(words) > 1:
+                    by_first.setdefault(words[0], []).append((words, tuple(targets)))
         self._unknown = math.log(1 + n / 2)  # a word no target uses: it matters, but says nothing
         self._written: dict[str, list[tuple[str, str]]] = {}
         for token, its_stem in written.items():
@@ -254,6 +292,46 @@ class Matcher:
     def _known(self, token: str) -> bool:
         return stem(token) in self._weight
 
+    def _loose(self, words: tuple[str, ...], tokens: tuple[str, ...], start: int):
+        """Where the cue `words` (its stems) is in the message from `start`, or None. One word may
+        be added inside: "the", "my" or the like in any cue ("kill the cancer"), any word in a cue
+        of ADDED_WORD_MIN_WORDS or more but "not" and its kin, which turn the meaning ("how does
+        it really work"). The cue's "it" may be said as up to SUBJECT_MAX_WORDS words that name the
+        line's subject, after "the", "this" or the like ("who is this treatment for"). Found: (end,
+        positions of the cue's words, positions that stand for "it")."""
+        any_word = len(words) >= ADDED_WORD_MIN_WORDS
+
+        def walk(w: int, j: int, added: bool, at: tuple[int, ...], pronoun: tuple[int, ...]):
+            if w == len(words):
+                return j, at, pronoun
+            if j >= len(tokens):
+                return None
+            if tokens[j] == words[w]:
+                hit = walk(w + 1, j + 1, added, at + (j,), pronoun)
+                if hit:
+                    return hit
+            if words[w] == PRONOUN:
+                first = j + 1 if tokens[j] in self._determiners else j  # "this treatment", "the immune therapy"
+                last = first
+                while last < len(tokens) and last - first < SUBJECT_MAX_WORDS and tokens[last] in self._subject:
+                    last += 1
+                    span = tuple(range(j, last))
+                    hit = walk(w + 1, last, added, at + span, pronoun + span)
+                    if hit:
+                        return hit
+            if w > 0 and not added and (tokens[j] in self._determiners if not any_word
+                                        else tokens[j] not in self._negations):
+                return walk(w, j + 1, True, at, pronoun)
+            return None
+
+        return walk(0, start, False, (), ())
+
+    def _determiner(self, cue: str, tokens: tuple[str, ...], end: int) -> bool:
+        """Whether `cue`, found in the message up to `end`, ends in "this" (or its kin) followed by
+        a word that tells something: then "this" is not the pronoun the cue means."""
+        last = stem(cue.rsplit(" ", 1)[-1])
+        return last in self._demonstratives and end < len(tokens) and tokens[end] not in self._small
+
     def _correct_word(self, token: str) -> str:
         """The stem of a known word as written, or of the known word it is a typo of."""
         own = stem(token)
@@ -261,7 +339,9 @@ class Matcher:
             return own
         allowed = 1 if len(token) < 8 else 2
         best = None
-        for known, its_stem in self._written.get(token[0], ()):
+        # A first vowel may be wrong too ("affects" for "effects"), a first consonant not.
+        firsts = VOWELS if token[0] in VOWELS else token[0]
+        for known, its_stem in (pair for first in firsts for pair in self._written.get(first, ())):
             if abs(len(known) - len(token)) > allowed:
                 continue
             d = OSA.distance(token, known, score_cutoff=allowed)
@@ -279,10 +359,13 @@ class Matcher:
         def get(target: Target) -> _Score:
             return scores.setdefault(target, _Score())
 
-        def found(targets, start: int, end: int, phrase: str, how: str) -> None:
+        def found(targets, start: int, end: int, phrase: str, how: str, positions=None, pronoun=()) -> None:
+            positions = range(start, end) if positions is None else positions
+            named = [p for p in positions if p not in pronoun]
             for target in targets:
                 s = get(target)
-                s.covered.update(range(start, end))
+                s.covered.update(positions)
+                s.named.update(named)
                 s.cue = True
                 if not s.phrase or len(phrase) > len(s.phrase):
                     s.how, s.phrase = how, phrase
@@ -291,10 +374,21 @@ class Matcher:
         for n in range(min(self._longest[channel], len(tokens)), 0, -1):
             for i in range(len(tokens) - n + 1):
                 gram = " ".join(tokens[i:i + n])
-                if gram in table:
+                if gram in table and not self._determiner(raw[i + n - 1], tokens, i + n):
                     found(table[gram], i, i + n, " ".join(raw[i:i + n]), "phrase")
                     hit_positions.update(range(i, i + n))
         if typos:
+            # A phrase with a word added inside ("how does it really work"), or with its "it" said
+            # by name ("who is immunotherapy for", "how is this treatment given").
+            loose = self._loose_cues[channel]
+            for i, token in enumerate(tokens):
+                for words, targets in loose.get(token, ()):
+                    hit = self._loose(words, tokens, i)
+                    if hit and not self._determiner(words[-1], tokens, hit[0]):
+                        end, positions, pronoun = hit
+                        # A topic's "it" is the line's subject; an intent's may be anything ("end it").
+                        named = [t for t in targets if not (pronoun and t.kind == "intent")]
+                        found(named, i, end, " ".join(raw[i:end]), "phrase", positions, pronoun)
             # A phrase of several words with a small typo ("sied effects").
             phrases = self._phrases[channel]
             for n, candidates in self._by_length[channel].items():
@@ -307,19 +401,20 @@ class Matcher:
                     hit = process.extractOne(window, candidates, scorer=fuzz.ratio, score_cutoff=PHRASE_TYPO_SCORE)
                     # On the phone a word may be heard as one that sounds the same ("sell therapy").
                     if hit and all(a == b or _typo_of(a, b) or (channel == "voice" and sound(a) == sound(b))
-                                   for a, b in zip(raw[i:i + n], hit[0].split())):
+                                   for a, b in zip(raw[i:i + n], hit[0].split())) \
+                            and not self._determiner(hit[0], tokens, i + n):
                         found(phrases[hit[0]], i, i + n, hit[0], "typo")
         for target, these, those in self._together:
             a = _find_any(tokens, these)
             b = _find_any(tokens, those)
             if a and b:
-                found([target], 0, 0, f"{' '.join(raw[a[0]:a[1]])} + {' '.join(raw[b[0]:b[1]])}", "phrase")
-                get(target).covered.update(range(a[0], a[1]))
-                get(target).covered.update(range(b[0], b[1]))
+                found([target], 0, 0, f"{' '.join(raw[a[0]:a[1]])} + {' '.join(raw[b[0]:b[1]])}", "phrase",
+                      [*range(a[0], a[1]), *range(b[0], b[1])])
         for s in scores.values():
             explained = sum(weights[i] for i in s.covered) / total
-            # Cues made only of small words ("about", "where") count only for what they explain.
-            s.strong = any(tokens[i] not in self._small for i in s.covered)
+            # Cues made only of small words ("about", "where") count only for what they explain; the
+            # words that stand for a cue's "it" are as small as "it".
+            s.strong = any(tokens[i] not in self._small for i in s.named)
             base = CUE_BASE if s.strong else WEAK_CUE_BASE
             s.score = base + (1 - base) * min(1.0, explained)
 
@@ -431,8 +526,9 @@ class Matcher:
 
 
 def _typo_of(word: str, known: str) -> bool:
-    """One slip of the finger (two in a long word): a letter wrong, missing, extra or swapped."""
-    if min(len(word), len(known)) < 4 or word[0] != known[0]:
+    """One slip of the finger (two in a long word): a letter wrong, missing, extra or swapped; a
+    word starts with the right letter, or with a vowel for a vowel ("affects" for "effects")."""
+    if min(len(word), len(known)) < 4 or (word[0] != known[0] and not {word[0], known[0]} <= set(VOWELS)):
         return False
     allowed = 1 if len(known) < 10 else 2
     return OSA.distance(word, known, score_cutoff=allowed) <= allowed

@@ -13,7 +13,7 @@ from line.cli import main
 from line.content import load_library
 from line.content.model import INTENT_IDS, MIN_INTENT_EXAMPLES, MIN_TOPIC_EXAMPLES
 from line.content.checks import route
-from line.match import Target
+from line.match import Entry, Matcher, Target, stem
 from line.sms_encoding import count
 from line.content import ContentError
 
@@ -349,3 +349,92 @@ def test_chest_and_pain_anywhere_in_a_message_is_an_emergency(lang, text):
 ])
 def test_a_subject_the_articles_lack_is_not_covered_however_the_question_is_framed(lang, text):
     assert meaning(LIB.language(lang), text) == ("intent", "not_covered")
+
+
+# -- questions as people write them -----------------------------------------------------------
+@pytest.mark.parametrize("text, topic", [
+    ("who is immunotherapy for", "who"),  # "who is it for": who weighs, as in the question
+    ("who is this treatment for", "who"),  # ...not "who is this" (the line's help)
+    ("how is the immune therapy given", "how-given"),  # "how is it given"
+    ("where can i get this treatment", "where"),  # "where can i get it"
+])
+def test_a_topic_cue_s_it_may_be_said_by_name(text, topic):
+    found = EN.matcher.understand(text, as_new=True)  # as if no example said it
+    assert (found.target.kind, found.target.id) == ("topic", topic)
+
+
+def test_the_words_it_may_stand_for_are_the_subject_words_staff_list(content_copy):
+    path = content_copy / "en" / "intents.yaml"
+    text = path.read_text()
+    start = text.index("subject_words:")
+    path.write_text(text[:start] + text[text.index("\n\n", start):])
+    matcher = load_library(content_copy).language("en").matcher
+    assert matcher.understand("how is the immune therapy given").target == Target("topic", "immunotherapy")
+    assert EN.matcher.understand("how is the immune therapy given").target == Target("topic", "how-given")
+
+
+def test_an_intent_s_it_is_not_the_line_s_subject():
+    """A crisis's "end it" is not "end my treatment": that is a question for the care team."""
+    assert meaning(EN, "i want to end it") == ("intent", "crisis")
+    assert meaning(EN, "i want to end my treatment") == ("intent", "personal")
+
+
+def test_this_followed_by_a_word_that_tells_something_is_not_the_pronoun_of_a_cue():
+    assert meaning(EN, "who is this?") == ("command", "help")
+    assert meaning(EN, "who is this please") == ("command", "help")  # "please" is a small word
+    assert meaning(EN, "who is this treatment for") == ("topic", "who")
+
+
+TOY = Matcher([Entry(Target("topic", "home"), cues=("want to go home",)),
+               Entry(Target("topic", "fight"), cues=("kill cancer",)),
+               Entry(Target("topic", "effects"), cues=("side effects",))],
+              small_words=["i", "to", "the", "all", "my", "not", "back", "and"])
+
+
+@pytest.mark.parametrize("text, found", [
+    ("i want to go back home", "home"),  # a word added inside a cue of 3 words or more
+    ("i want to not go home", None),  # ...never "not" or its kin: it turns the meaning
+    ("i want to go back to my home", None),  # ...and one word only
+    ("kill the cancer", "fight"),  # "the", "my" ... added inside a shorter cue
+    ("kill all cancer", None),  # ...but no other word
+    ("side affects", "effects"),  # a first vowel for another ("affects" for "effects")
+    ("side iffects", "effects"),
+    ("side deffects", None),  # ...a first consonant is never forgiven
+])
+def test_a_cue_is_found_with_a_word_added_or_a_first_vowel_wrong_within_limits(text, found):
+    match = TOY.understand(text)
+    assert (match.target.id if match else None) == found
+
+
+def test_a_short_english_word_keeps_its_forms_together():
+    assert stem("living") == stem("live") and stem("lives") == stem("live")
+    assert stem("taking") == stem("take") and stem("eating") == stem("eat")
+    assert stem("bleeding") == stem("bleed") and stem("seeing") != stem("see") + "e"
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "some nights i hope i dont wake up"),  # a wish not to wake up
+    ("en", "i dont see any reason to live like this"),
+    ("en", "honestly i feel im a burden to everyone now"),
+    ("en", "i cant take this anymore i want it all to be over"),
+    ("es", "quisiera dormirme y no despertar"),
+    ("es", "ya no le veo sentido a vivir"),
+    ("es", "siento que soy una carga para mis hijos"),
+    ("es", "mejor me muero que seguir así"),
+])
+def test_the_quieter_words_of_a_crisis_are_a_crisis(lang, text):
+    assert meaning(LIB.language(lang), text) == ("intent", "crisis")
+
+
+@pytest.mark.parametrize("lang, text, intent", [
+    ("en", "feeling better, can i quit my meds", "personal"),
+    ("en", "how many pills do i take a day", "personal"),
+    ("es", "cuántas tabletas me tomo", "personal"),
+    ("es", "le serviría a mi papá la inmunoterapia", "personal"),
+    ("en", "is there anybody i can talk to", "person"),
+    ("es", "puedo platicar con alguien", "person"),
+    ("en", "is there a shuttle from the parking lot", "not_covered"),
+    ("es", "cuánto cobran", "not_covered"),
+])
+def test_everyday_words_for_an_intent(lang, text, intent):
+    assert meaning(LIB.language(lang), text) == ("intent", intent)

@@ -1,4 +1,5 @@
-"""The labeled set (tests/labeled/messages.tsv) is well formed, large enough and covers every label."""
+"""The labeled set (tests/labeled/messages.tsv) is well formed, large enough, covers every label and
+is kept apart from the examples in content/."""
 import re
 from collections import Counter
 
@@ -6,8 +7,12 @@ import pytest
 
 from conftest import CONTENT
 from line import labeled
+from line.content import load_library
+from line.match import normalize
+from line.measure import reached
 
 ROWS = labeled.read()
+LIB = load_library(CONTENT)
 
 # Words that, in a message about care or life, do not ask for the texts to stop.
 STOP_LIKE = re.compile(r"\b(stop|quit|end|cancel|unsubscribe|revoke|parar|paro|para de|dej[ae]r?|cancelar|"
@@ -34,7 +39,7 @@ def test_near_opt_outs_are_many_and_labeled_by_their_meaning():
     assert len({row.label for row in near}) >= 5  # care, feelings, crisis, topics: not one kind only
 
 
-def test_the_issue_table_is_in_the_set():
+def test_the_issue_table_is_in_the_set_or_taught_as_an_example_and_reaches_its_label():
     wanted = {
         "I have a fever after my treatment what should I do": "emergency",
         "chest pain": "emergency",
@@ -61,8 +66,34 @@ def test_the_issue_table_is_in_the_set():
         "can my body stop fighting cancer": "how-it-works",
     }
     found = {row.message: row.label for row in ROWS if row.channel == "sms"}
+    taught = {normalize(example.text): item_id for lang in LIB.languages.values() for item_id, item in
+              [*lang.intents.items.items(), *lang.topics.items()] for example in item.examples}
     for message, label in wanted.items():
-        assert found.get(message) == label, message
+        # An example of the issue's table is not in the set (it would measure what the line was
+        # taught); `line check` tries it as a new message, and here it goes through the engine.
+        assert found.get(message, taught.get(normalize(message))) == label, message
+        assert reached(LIB, labeled.Labeled(message, "en", label, "sms", 0)) == label, message
+
+
+def test_no_message_is_an_example_in_the_content():
+    repeated = [f"line {row.line} \"{row.message}\" is the example at {example.file}:{example.line}"
+                for row, example in labeled.repeats(ROWS, LIB)]
+    assert repeated == [], "write a new message for the set (never an example's words): " + "; ".join(repeated)
+
+
+@pytest.mark.parametrize("message, language, where", [
+    ("Chest pain!!", "en", "content/en/intents.yaml"),  # case and punctuation aside
+    ("WHO IS IMMUNOTHERAPY FOR?", "en", "content/en/topics/who.yaml"),
+    ("cuanto cuesta", "es", "content/es/intents.yaml"),  # accents aside
+    ("¿Qué es el cáncer?", "en", "content/es/topics/cancer.yaml"),  # an example of either language
+])
+def test_a_message_that_is_an_example_is_found_naming_the_example(message, language, where):
+    rows = [labeled.Labeled("what is the weather like", "en", "not_covered", "sms", 40),
+            labeled.Labeled(message, language, "emergency", "sms", 41)]
+    [(row, example)] = labeled.repeats(rows, LIB)
+    assert row.line == 41 and example.file == where
+    assert normalize(CONTENT.parent.joinpath(where).read_text().splitlines()[example.line - 1].strip(" -")) \
+        == normalize(message)
 
 
 def test_no_message_is_there_twice():

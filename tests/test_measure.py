@@ -7,7 +7,7 @@ from conftest import CONTENT
 from line import labeled
 from line.cli import main
 from line.content import load_library
-from line.measure import SAFE_RECALL, THRESHOLD, measure
+from line.measure import ALL_THRESHOLD, SAFE_RECALL, THRESHOLD, measure
 
 LIB = load_library(CONTENT)
 RESULT = measure(LIB, labeled.read())
@@ -26,10 +26,15 @@ def test_nothing_else_is_taken_for_an_opt_out():
 
 
 @pytest.mark.parametrize("label", [label for label in labeled.LABELS if label not in SAFE_RECALL])
-def test_every_other_label_is_right_95_percent_of_the_time(label):
+def test_every_other_label_is_right_as_often_as_last_measured(label):
     n, right = COUNTS[label]
     misses = [(row.line, row.message, got) for row, got in RESULT.rows if row.label == label and got != label]
     assert right / n >= THRESHOLD, misses
+
+
+def test_all_the_messages_together_are_right_as_often_as_last_measured():
+    misses = [(row.line, row.message, got) for row, got in RESULT.rows if got != row.label]
+    assert RESULT.right / len(RESULT.rows) >= ALL_THRESHOLD, misses
 
 
 def test_line_measure_prints_accuracy_per_label_and_fails_below_the_thresholds(tmp_path):
@@ -43,4 +48,16 @@ def test_line_measure_prints_accuracy_per_label_and_fails_below_the_thresholds(t
     result = CliRunner().invoke(main, ["measure", str(bad), "--misses"], env={"LINE_CONTENT_DIR": str(CONTENT)})
     assert result.exit_code == 1
     assert "line 2 [en sms] thanks -> emergency: chest pain" in result.output
-    assert "BELOW THRESHOLD: thanks: 0/1 (0.0%), below 95%" in result.output
+    assert "BELOW THRESHOLD: thanks: 0/1 (0.0%), below 80%; all: 0/1 (0.0%), below 99%" in result.output
+
+
+def test_line_measure_fails_on_a_message_that_is_an_example_and_names_both(tmp_path):
+    # "Chest pain!" is the example "chest pain" of the emergency intent: the line was taught it.
+    examples = (CONTENT / "en" / "intents.yaml").read_text().splitlines()
+    at = next(i for i, text in enumerate(examples, 1) if text.strip() == "- chest pain")
+    bad = tmp_path / "taught.tsv"
+    bad.write_text("message\tlanguage\tlabel\nChest pain!\ten\temergency\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["measure", str(bad)], env={"LINE_CONTENT_DIR": str(CONTENT)})
+    assert result.exit_code == 1
+    assert f"line 2 \"Chest pain!\" is the example at content/en/intents.yaml:{at}" in result.output
+    assert "BELOW THRESHOLD: examples in the set: 1, want 0" in result.output

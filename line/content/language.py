@@ -131,7 +131,7 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
     # The matcher is made once every language is read (load.py): each also understands a request
     # for any other language.
     recipe = (entries(settings, topics, menus, intents), voice_phrases, keywords,
-              intents.small_words if intents else ())
+              intents.small_words if intents else (), intents.subject_words if intents else ())
 
     words = settings.words
     # The words of an emergency or a crisis are the ones the speech recognizer must not miss.
@@ -518,7 +518,7 @@ def read_intents(reader: Reader, settings: Settings, named: list, phrases: Phras
         return None
     before = len(p.problems)
     top = p.fields(data, lines, label, (), {"then_topic": "text", "then_menu": "text", "intents": "map"},
-                   {"small_words": "list", "translation": "text", "review": "text"})
+                   {"small_words": "list", "subject_words": "list", "translation": "text", "review": "text"})
     translation = read_translation(p, top, lines, label)
     for name, allowed in (("then_topic", {"label", "keyword"}), ("then_menu", set())):
         if name in top:
@@ -585,4 +585,4 @@ def read_intents(reader: Reader, settings: Settings, named: list, phrases: Phras
     if len(p.problems) > before:
         return None
     return Intents(MappingProxyType(items), then_topic, then_menu, tuple(top.get("small_words", ())), label,
-                   translation)
+                   translation, subject_words=tuple(top.get("subject_words", ())))

@@ -120,8 +120,9 @@ def _library(reader: Reader) -> Library | None:
 
 
 def _with_matcher(lang: Language, asking: list[Entry]) -> Language:
-    entries, voice_phrases, keywords, small_words = lang.matcher_recipe
-    return replace(lang, matcher=Matcher([*entries, *asking], voice_phrases, keywords, small_words), matcher_recipe=())
+    entries, voice_phrases, keywords, small_words, subject_words = lang.matcher_recipe
+    matcher = Matcher([*entries, *asking], voice_phrases, keywords, small_words, subject_words)
+    return replace(lang, matcher=matcher, matcher_recipe=())
 
 
 def _phone_keys(reader: Reader, raw: dict, lines: Lines, label: str) -> dict[str, str]:

@@ -115,6 +115,7 @@ class Intents:
     small_words: tuple[str, ...] = ()  # words that tell little on their own
     file: str = ""
     translation: str = ""  # as for a topic: "" when the file does not say
+    subject_words: tuple[str, ...] = ()  # words naming the line's subject: a cue's "it" may stand for them
 
     def __getitem__(self, intent_id: str) -> Intent:
         return self.items[intent_id]
@@ -252,7 +253,7 @@ class Language:
     opt_out_phrases: PlainWords = PlainWords()  # plain words for "stop texting me" (opt-out.yaml)
     opt_in_phrases: PlainWords = PlainWords()  # ... and for "start texting me again" (opt-in.yaml)
     intents: Intents | None = None  # what people mean beyond the topics (intents.yaml)
-    # What the matcher is made of (its entries, spoken commands, keywords, small words), until
+    # What the matcher is made of (its entries, spoken commands, keywords, small and subject words), until
     # load.py makes it with every language's request for itself.
     matcher_recipe: tuple = field(default=(), repr=False, compare=False)
     language_phrases: tuple[str, ...] = ()  # phrases, in any language, asking for this one
