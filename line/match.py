@@ -187,8 +187,11 @@ class Matcher:
     """Built once per language when the content loads; read-only afterwards."""
 
     def __init__(self, entries: list[Entry], voice_phrases: dict[str, Target] | None = None,
-                 keywords: dict[Target, str] | None = None, small_words=(), subject_words=()):
+                 keywords: dict[Target, str] | None = None, small_words=(), subject_words=(), own_words=()):
+        """`own_words`: every word the language's content writes, beyond what the targets use: words
+        of the language, never read as a typo of a target's word."""
         self._keywords = dict(keywords or {})
+        self._own_words = frozenset(own_words)
         # Cues as written (for the whole message, and phrases with a typo) and as stems.
         self._phrases: dict[str, dict[str, set[Target]]] = {"sms": {}, "voice": {}}
         for entry in entries:
@@ -335,7 +338,7 @@ class Matcher:
     def _correct_word(self, token: str) -> str:
         """The stem of a known word as written, or of the known word it is a typo of."""
         own = stem(token)
-        if own in self._weight or len(token) < TYPO_MIN_CHARS or token.isdigit():
+        if own in self._weight or token in self._own_words or len(token) < TYPO_MIN_CHARS or token.isdigit():
             return own
         allowed = 1 if len(token) < 8 else 2
         best = None

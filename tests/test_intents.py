@@ -438,3 +438,20 @@ def test_the_quieter_words_of_a_crisis_are_a_crisis(lang, text):
 ])
 def test_everyday_words_for_an_intent(lang, text, intent):
     assert meaning(LIB.language(lang), text) == ("intent", intent)
+
+
+@pytest.mark.parametrize("lang, text", [
+    (ES, "pueden mandarme información"),  # "mandarme" was read as a typo of "matarme" (kill myself)
+    (ES, "me pueden mandarme los efectos secundarios"),
+])
+def test_a_word_the_line_itself_writes_is_never_taken_for_a_typo_of_a_crisis_word(lang, text):
+    """Typos are forgiven against the words the targets use; but a word the language's own
+    content writes (here the opt-out words' "dejen de mandarme") is a word of the language,
+    not a misspelt one. Misspellings of the crisis words themselves are still caught."""
+    assert meaning(lang, text) != ("intent", "crisis")
+
+
+@pytest.mark.parametrize("lang, text", [(ES, "quiero matrme"), (ES, "me quiero matr"), (EN, "i want to kil myself"),
+                                        (EN, "im suicdal")])
+def test_a_misspelt_crisis_word_is_still_a_crisis(lang, text):
+    assert meaning(lang, text) == ("intent", "crisis")

@@ -121,8 +121,20 @@ def _library(reader: Reader) -> Library | None:
 
 def _with_matcher(lang: Language, asking: list[Entry]) -> Language:
     entries, voice_phrases, keywords, small_words, subject_words = lang.matcher_recipe
-    matcher = Matcher([*entries, *asking], voice_phrases, keywords, small_words, subject_words)
+    matcher = Matcher([*entries, *asking], voice_phrases, keywords, small_words, subject_words, _own_words(lang))
     return replace(lang, matcher=matcher, matcher_recipe=())
+
+
+def _own_words(lang: Language) -> frozenset[str]:
+    """Every word the language's own content writes (prompts, topics, menus, intents' replies,
+    the plain opt-out and opt-in words): words of the language, so never taken for a typo of
+    another ("mandarme" is not a typo of "matarme")."""
+    texts = [w.text for w in lang.written()] + [m.text for m in lang.menus.values()]
+    phrases = (lang.opt_out_phrases, lang.opt_in_phrases)
+    words = {word for text in texts for word in normalize(text).split()}
+    words.update(w for plain in phrases for phrase in (*plain.whole_message, *plain.polite, *plain.about_texts,
+                                                        *plain.unless_care) for w in phrase)
+    return frozenset(w for w in words if w.isalpha())
 
 
 def _phone_keys(reader: Reader, raw: dict, lines: Lines, label: str) -> dict[str, str]:
