@@ -46,10 +46,8 @@ SAFETY_EXAMPLE_SCORE = 0.5  # an emergency or crisis example this close is enoug
 SAFETY_EDGE = 0.1  # ...unless another target's example is much closer
 SUGGEST_EXAMPLE_SCORE = 0.3
 SMALL_WORD_WEIGHT = 0.3  # the weight of a word that tells little ("the", "is", "my")
-NOT_COVERED = "not_covered"  # its own words beat a personal question's frame ("should I eat ...")
 INTENT_EDGE = 0.05  # intents are checked before topics: they win a near tie
 MENU_HANDICAP = 0.1  # a topic is more specific than its menu: a menu must do this much better
-SAFETY = ("crisis", "emergency")  # in this order on a tie: the crisis answer also gives 911
 KIND_ORDER = {"intent": 0, "topic": 1, "menu": 2, "language": 3, "command": 4}
 
 
@@ -66,10 +64,7 @@ class Match:
     phrase: str  # the cue or example that decided
     score: float = 1.0
     also: Target | None = None  # the topic or menu the message also names, if any
-
-    @property
-    def safety(self) -> bool:
-        return self.target.kind == "intent" and self.target.id in SAFETY
+    safety: bool = False  # an emergency or a crisis (its entry's `safety`): its answer comes first
 
 
 @dataclass(frozen=True)
@@ -81,6 +76,11 @@ class Entry:
     together: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()  # (these, those): one of each
     examples: tuple[str, ...] = ()
     alone: tuple[str, ...] = ()  # words that mean it only as the whole message ("ok")
+    # What wins when a message could be more than one thing; the content model says which
+    # targets (line/content/model.py: SAFETY_INTENTS, SUBJECT_INTENTS):
+    safety: int = 0  # > 0: checked before everything, whatever else the message names; the
+    #                  higher wins a tie
+    subject: bool = False  # its own words beat another intent's frame ("should I eat sushi")
 
 
 class Normalized(str):
@@ -192,6 +192,8 @@ class Matcher:
         of the language, never read as a typo of a target's word."""
         self._keywords = dict(keywords or {})
         self._own_words = frozenset(own_words)
+        self._safety = {e.target: e.safety for e in entries if e.safety}
+        self._subjects = {e.target for e in entries if e.subject}
         # Cues as written (for the whole message, and phrases with a typo) and as stems.
         self._phrases: dict[str, dict[str, set[Target]]] = {"sms": {}, "voice": {}}
         for entry in entries:
@@ -469,18 +471,18 @@ class Matcher:
             target, s = item
             whole_message = s.score >= 1.0 and s.how in ("exact", "typo")
             tier = 2 if whole_message else 1 if target.kind == "intent" and s.strong else 0
-            if tier == 1 and target.id == NOT_COVERED:
+            if tier == 1 and target in self._subjects:
                 tier = 1.5  # a subject the articles lack, however the question is framed
             value = s.score + (INTENT_EDGE if target.kind == "intent" else 0.0)
             if target.kind == "menu" and not whole_message:
                 value -= MENU_HANDICAP
             return (tier, round(value, 3), -min(s.covered, default=MAX_TOKENS), -KIND_ORDER[target.kind])
 
-        others = max((s.score for t, s in scores.items() if not (t.kind == "intent" and t.id in SAFETY)), default=0.0)
-        safety = [(t, s) for t, s in scores.items() if t.kind == "intent" and t.id in SAFETY
+        others = max((s.score for t, s in scores.items() if t not in self._safety), default=0.0)
+        safety = [(t, s) for t, s in scores.items() if t in self._safety
                   and (s.cue or (s.score >= SAFETY_EXAMPLE_SCORE and s.score >= others - SAFETY_EDGE))]
         if safety:
-            target, s = max(safety, key=lambda item: (item[1].score, -SAFETY.index(item[0].id)))
+            target, s = max(safety, key=lambda item: (item[1].score, self._safety[item[0]]))
         else:
             target, s = max(scores.items(), key=rank)
             if s.score < (MATCH_SCORE if s.cue else EXAMPLE_SCORE):
@@ -491,7 +493,7 @@ class Matcher:
                      and x.score >= (MATCH_SCORE if x.cue else EXAMPLE_SCORE)]
             if named:
                 also = max(named, key=rank)[0]
-        return Match(target, s.how, s.phrase, round(s.score, 3), also)
+        return Match(target, s.how, s.phrase, round(s.score, 3), also, target in self._safety)
 
     def known_words(self, text: str) -> float:
         """How many words of `text` this language's content uses (half for a typo of one): a

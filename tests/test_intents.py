@@ -455,3 +455,20 @@ def test_a_word_the_line_itself_writes_is_never_taken_for_a_typo_of_a_crisis_wor
                                         (EN, "im suicdal")])
 def test_a_misspelt_crisis_word_is_still_a_crisis(lang, text):
     assert meaning(lang, text) == ("intent", "crisis")
+
+
+def test_what_comes_first_is_said_by_each_entry_not_by_intent_names_in_the_matcher():
+    """The matcher knows no intent by name: the content model marks the safety intents and the
+    subject intents on their entries (SAFETY_INTENTS, SUBJECT_INTENTS), and any entry so marked
+    is ranked so."""
+    danger, topic = Target("topic", "dizzy"), Target("topic", "side")
+    plain = Matcher([Entry(danger, cues=("dizzy",)), Entry(topic, cues=("side effects of the treatment",))])
+    marked = Matcher([Entry(danger, cues=("dizzy",), safety=1), Entry(topic, cues=("side effects of the treatment",))])
+    message = "side effects of the treatment make me dizzy"
+    assert plain.understand(message).target == topic and not plain.understand(message).safety
+    assert marked.understand(message).target == danger and marked.understand(message).safety
+    frame, subject = Target("intent", "frame"), Target("intent", "subject")
+    entries = [Entry(frame, cues=("should i eat",)), Entry(subject, cues=("sushi",))]
+    assert Matcher(entries).understand("should i eat sushi").target == frame
+    entries[1] = Entry(subject, cues=("sushi",), subject=True)
+    assert Matcher(entries).understand("should i eat sushi").target == subject

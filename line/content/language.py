@@ -24,7 +24,7 @@ from ..optout import problems as optout_problems
 from ..readability import FORMULAS
 from ..speech import MAX_SPOKEN_SECONDS, WORDS_PER_MINUTE, Spoken, misread, spoken_seconds
 from .model import (ALPHABETS, FACTS, INTENT_IDS, KEYWORD, MAX_HINTS, MAX_MENU_OPTIONS, PLACEHOLDER,
-                    SAFETY_NUMBERS, SMS_PROMPTS, SPOKEN_COMMANDS, THEN, THEN_REQUIRED, TRANSLATION_STATES,
+                    SAFETY_INTENTS, SAFETY_NUMBERS, SMS_PROMPTS, SPOKEN_COMMANDS, THEN, THEN_REQUIRED, TRANSLATION_STATES,
                     VOICE_PROMPTS, Avoid, Example, Intent, Intents, Language, Menu, PlainLanguage, Source,
                     TextBudget, Topic, Voice, Written, fill)
 from .reader import Reader
@@ -135,7 +135,8 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
 
     words = settings.words
     # The words of an emergency or a crisis are the ones the speech recognizer must not miss.
-    safety_hints = list(dict.fromkeys(c for i in ("emergency", "crisis") for c in intents[i].cues)) if intents else []
+    safety = [i for i in INTENT_IDS if i in SAFETY_INTENTS]  # in the file's order: emergency first
+    safety_hints = list(dict.fromkeys(c for i in safety for c in intents[i].cues)) if intents else []
     language = Language(
         code=settings.code, name=settings.fields["name"], line_name=settings.line_name, voice=Voice(**settings.voice),
         spoken=settings.spoken, topics=MappingProxyType(topics), menus=MappingProxyType(menus),

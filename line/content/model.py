@@ -50,6 +50,13 @@ FACTS = {"line_name", "office", "phone", "email"}
 # What people mean beyond the topics (intents.yaml): every language has every one, and the
 # line's behaviour for each is fixed (docs/staff.md says what each does).
 INTENT_IDS = ("emergency", "crisis", "feelings", "personal", "person", "not_covered", "thanks")
+# What wins when a message could be more than one thing (each intent's matcher entry says so):
+# - the safety intents before everything else, whatever else the message names; on a tie, the
+#   first here (the crisis reply also gives 911);
+SAFETY_INTENTS = ("crisis", "emergency")
+# - an intent about a subject: its own words beat another intent's frame ("should I eat sushi"
+#   is a subject the articles lack, not a personal question to ask a provider).
+SUBJECT_INTENTS = ("not_covered",)
 THEN = ("topic", "menu", "nothing")  # what follows an intent's text
 # Fixed where safety needs it: no topic content after the crisis words; the emergency words
 # always lead somewhere.
@@ -102,7 +109,9 @@ class Intent:
 
     @property
     def entry(self) -> Entry:
-        return Entry(Target("intent", self.id), self.cues, self.pairs, tuple(e.text for e in self.examples), self.alone)
+        safety = len(SAFETY_INTENTS) - SAFETY_INTENTS.index(self.id) if self.id in SAFETY_INTENTS else 0
+        return Entry(Target("intent", self.id), self.cues, self.pairs, tuple(e.text for e in self.examples), self.alone,
+                     safety=safety, subject=self.id in SUBJECT_INTENTS)
 
 
 @dataclass(frozen=True)
