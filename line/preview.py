@@ -129,7 +129,12 @@ def line_refused(exc: PreviewError):
 def sms():
     data = _json_body()
     body = _text_field(data, "body", MAX_TEXT)
-    return jsonify(replies=Simulator(_app()).text(body or ""))
+    answered = data.get("answered", False)  # the page's session: answered before (False: a new texter)
+    if not isinstance(answered, bool):
+        raise _Refused("'answered' must be true or false.", 400)
+    simulator = Simulator(_app(), answered=answered)
+    replies = simulator.text(body or "")
+    return jsonify(replies=replies, answered=simulator.answered)
 
 
 @bp.post("/voice")

@@ -10,16 +10,19 @@ from flask import current_app, g, has_request_context
 
 from .config import Settings
 from .content import Library
-from .engine.changes import ChooseLanguage, OptOut, Unmatched, Usage
+from .engine.changes import Answered, ChooseLanguage, OptOut, Unmatched, Usage
 from .audio import AudioFiles
 from .reload import LiveLibrary
-from .store import Store
+from .store import NumberState, Store
 
 log = logging.getLogger(__name__)
 
 # True while staff try the line (line/simulator.py): nothing is counted as usage. A context
 # variable, not a header, so no request from outside the process can set it.
 PREVIEW: ContextVar[bool] = ContextVar("line_preview", default=False)
+# While staff try the line: whether the line has answered the preview's texter in this session
+# (the simulator keeps it; the store is never told). Each session starts as a new texter would.
+PREVIEW_ANSWERED: ContextVar[bool] = ContextVar("line_preview_answered", default=False)
 # Set to a list by whoever wants to see what the engine decided in a request made in this
 # process (the simulator, the tests' phone): the channels add each answer they encode to it.
 SHOWN: ContextVar[list | None] = ContextVar("line_shown", default=None)
@@ -77,10 +80,19 @@ class Runtime:
             log.exception("could not record a usage event")
         log.debug("%s %s step=%s outcome=%s", channel, language, step, outcome)  # the store keeps them
 
+    def state_of(self, number: str) -> NumberState:
+        """What the store knows of `number`: opted out, its language, answered before. While staff
+        try the line, "answered before" is the preview session's own (PREVIEW_ANSWERED)."""
+        state = self.store.state_of(number)
+        if PREVIEW.get():
+            state = state._replace(answered=PREVIEW_ANSWERED.get())
+        return state
+
     def apply(self, changes, number: str | None = None) -> None:
         """Record the engine's state changes (line/engine/changes.py) in order. An opt-out or a
         language is the `number`'s (written before the answer goes out: a failure raises, so the
-        answer never claims what was not recorded); usage and unmatched words never fail an answer."""
+        answer never claims what was not recorded); that the line answered it, usage and
+        unmatched words never fail an answer."""
         for change in changes:
             if isinstance(change, Usage):
                 self.record(change.channel, change.language, change.step, change.outcome)
@@ -92,6 +104,19 @@ class Runtime:
                 self.store.set_opted_out(number, change.opted_out)
             elif isinstance(change, ChooseLanguage):
                 self.store.set_language(number, change.code)
+            elif isinstance(change, Answered):
+                self.remember_answered(number)
+
+    def remember_answered(self, number: str) -> None:
+        """The number's first answer (with the first_text notice) is going out: remembered, so the
+        next one comes without it. If it cannot be, the next answer has the notice again. Staff
+        trying the line are remembered by their session alone (line/simulator.py)."""
+        if PREVIEW.get():
+            return
+        try:
+            self.store.set_answered(number)
+        except Exception as exc:
+            self.failed(log, "could not remember that a number was answered", exc)
 
     def record_unmatched(self, channel: str, language: str, text: str) -> None:
         if PREVIEW.get():

@@ -14,12 +14,16 @@ sends none, like anyone could. When the line has no token and does not accept un
 requests, it refuses every webhook, Twilio's included; the simulator says so (PreviewError)
 rather than pretend. The token never leaves the process: the test client has no network.
 
-Two things make a preview different from a real call, on purpose:
+Three things make a preview different from a real call or text, on purpose:
 - The caller's number is "preview", which is not a phone number: the line never offers to
   text it and could not send it a text.
 - Each request runs with `runtime.PREVIEW` set, so `Runtime.record` and `record_unmatched`
   count nothing: staff trying the line is not usage. (A context variable, not a header: it
   cannot be set from outside the process.)
+- Whether the line has answered the preview's texter is the session's own (`Simulator.answered`,
+  given to the line as `runtime.PREVIEW_ANSWERED`), never the store's: each session (a `line
+  try`, a preview page opened) starts as a new texter, so its first reply shows the first_text
+  notice exactly as a new number gets it, and the replies after it do not.
 
 Nothing is read back out of the TwiML: while a preview request runs, the channel hands the
 simulator what it is about to encode (`runtime.SHOWN`): for a text, the engine's `TextAnswer`;
@@ -39,8 +43,9 @@ from twilio.request_validator import RequestValidator
 
 from .content import Language, Library
 from .engine.calls import NUMBER, CallStep, Key as OfferedKey, parent
+from .engine.changes import MAKES_KNOWN
 from .engine.texts import TextAnswer
-from .runtime import PREVIEW, SHOWN
+from .runtime import PREVIEW, PREVIEW_ANSWERED, SHOWN
 from .voice import Piece, Rendered
 
 PREVIEW_NUMBER = "preview"  # the caller and texter: not a phone number, so never texted
@@ -102,9 +107,11 @@ class Step:
 class Simulator:
     """Texts and calls to the real line, from inside the process."""
 
-    def __init__(self, app: Flask, caller: str = PREVIEW_NUMBER):
+    def __init__(self, app: Flask, caller: str = PREVIEW_NUMBER, answered: bool = False):
+        """`answered`: the line has answered this texter before in the session (False: a new texter)."""
         self.app = app
         self.caller = caller
+        self.answered = answered
         self.client = app.test_client()
         settings = app.extensions["line"].settings
         self.base = "http://localhost"
@@ -123,10 +130,11 @@ class Simulator:
                     "Set the token the line uses with Twilio, or LINE_ALLOW_UNSIGNED=1 on a trial machine.")
             headers["X-Twilio-Signature"] = self.validator.compute_signature(self.signed_base + path, form)
         shown: list = []
-        token, shown_token = PREVIEW.set(True), SHOWN.set(shown)
+        token, shown_token, answered_token = PREVIEW.set(True), SHOWN.set(shown), PREVIEW_ANSWERED.set(self.answered)
         try:
             response = self.client.post(path, data=form, headers=headers, base_url=self.base)
         finally:
+            PREVIEW_ANSWERED.reset(answered_token)
             SHOWN.reset(shown_token)
             PREVIEW.reset(token)
         if response.status_code != 200:
@@ -145,6 +153,8 @@ class Simulator:
         _, answer = self.post("/sms", form)
         if not isinstance(answer, TextAnswer):
             raise PreviewError("The line did not answer the text as a text.")
+        if any(isinstance(change, MAKES_KNOWN) for change in answer.changes):
+            self.answered = True  # what the store would now know of a real number
         return list(answer.texts)
 
     # -- calls ---------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 
 Texts and WhatsApp messages both come here: a WhatsApp sender's address is whatsapp:+1...
 (`From`), and the engine answers it as WhatsApp. This module only reads the address and the
-words, reads what the store knows of the address, asks the engine, records its changes through
-the store (an opt-out is the address's: whatsapp:+1... and +1... are kept apart) and encodes its
-replies as TwiML, which Twilio sends back on the channel the message came by.
+words, reads what the store knows of the address (opted out? its language? answered before?),
+asks the engine, records its changes through the store (an opt-out is the address's:
+whatsapp:+1... and +1... are kept apart) and encodes its replies as TwiML, which Twilio sends
+back on the channel the message came by (a number's first answer may be two <Message>s).
 """
 from __future__ import annotations
 
@@ -44,11 +45,11 @@ def texter_state(number: str) -> texts.Texter:
     if not number:
         return texts.Texter()
     try:
-        opted_out, language = runtime().store.state_of(number)
+        opted_out, language, answered = runtime().state_of(number)
     except Exception as exc:
         runtime().failed(log, "could not read a number's state; compliance words still work", exc)
         return texts.Texter.unknown()
-    return texts.Texter(opted_out, language)
+    return texts.Texter(opted_out, language, first=not answered)
 
 
 @bp.post("/sms")

@@ -28,7 +28,7 @@ def make(part: str | None):
     if part in ("rate limit", "all four"):
         app.extensions["line_limits"].check = lambda channel: None
     if part in ("opt-out read", "all four"):
-        rt.store.state_of = lambda number: (False, None)
+        rt.store.state_of = lambda number: (False, None, True)  # not opted out, no language, answered before
     if part in ("usage events", "all four"):
         rt.store.record = lambda *args, **kwargs: None
         rt.store.record_unmatched = lambda *args, **kwargs: None

@@ -284,6 +284,10 @@ class Words:
     again: dict[str, list[str]] = field(default_factory=dict)
     error_text: str = ""
     opt_weight: float = 0.25
+    # Each number's first text, sent before the load: a number the line has never answered gets
+    # `first` (the first_text notice, then the answer); `answers` hold from then on.
+    first_body: str = ""
+    first: list[str] = field(default_factory=list)
 
 
 class Load:
@@ -414,8 +418,20 @@ class Load:
         with self._lock:
             return self._in_flight
 
+    def introduce(self) -> None:
+        """Each number's first text (`words.first_body`), one after another before the load: the
+        line's first answer to a number leads with the first_text notice, and only the first."""
+        with requests.Session() as session:
+            for number in (n for group in self.numbers for n in group):
+                sent, replies = self._post(session, -1, number, self.words.first_body)
+                if replies is not None:
+                    self._judge(sent, replies, self.words.first)
+                self._record(sent)
+
     def run(self, faults: list[tuple[float, str, Callable[[], object]]]) -> None:
         """Text for `seconds`; at each (offset, name, action), note what is in flight and act."""
+        if self.words.first_body:
+            self.introduce()
         self.t0 = time.monotonic()
         deadline = self.t0 + self.seconds
         workers = [threading.Thread(target=self._run_thread, args=(t, deadline), daemon=True)

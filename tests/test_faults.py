@@ -10,6 +10,8 @@ would otherwise be limited, which is not the fault under test.
 
 The model, and what the line promises (docs/using.md, "What a texter gets", and docs/operations.md, "Moving to PostgreSQL"):
 
+- Before the load each number texts MENU once and must get the line's first answer: the
+  first_text notice, then the menu. Every later text is judged as below.
 - Every number belongs to one thread, so its texts are sent one after another and its last
   STOP or START is known. The model holds the last one the line CONFIRMED: an empty
   <Response/> for STOP (Twilio confirms it), the line's own confirmation for ALTO, the welcome
@@ -91,10 +93,13 @@ def words_for(content, tmp) -> Words:
     confirm = {word: reply(word, opted_out=word in START) for word in STOP + START}  # the word changes the state
     again = {word: reply(word, opted_out=word in STOP) for word in STOP + START}  # the number was already so
     assert all(a for a in answers.values()) and all(confirm[w] == [] for w in ("STOP", "stop", "CANCEL"))
-    error = load_library(content).language("en").sms["error"]
+    english = load_library(content).language("en")
+    error = english.sms["error"]
     assert "1-866-820-4505" in error and "something went wrong" in error
+    first = Twilio(twilio.app, returning=False).text("MENU", next(fresh))  # a number the line never answered
+    assert first == [english.sms["first_text"], *answers["MENU"]]
     return Words(questions=QUESTIONS, stop=STOP, start=START, confirm=confirm, again=again, answers=answers,
-                 always={"HELP"}, error_text=error)
+                 always={"HELP"}, error_text=error, first_body="MENU", first=first)
 
 
 @pytest.fixture(scope="module")

@@ -45,8 +45,9 @@ def limited_app(tmp_path, **overrides):
 
 
 def post_sms(twilio: Twilio, body: str, number: str = NUMBER, **extra):
-    """A signed text; the response must be valid TwiML with status 200 whatever happens."""
-    response = twilio.post("/sms", {"Body": body, "From": number, "To": "+15555550100", "MessageSid": message_sid(), **extra})
+    """A signed text (from a number the line has answered before, unless the phone is not
+    `returning`); the response must be valid TwiML with status 200 whatever happens."""
+    response = twilio.post("/sms", {"Body": body, "From": twilio.from_number(number), "To": "+15555550100", "MessageSid": message_sid(), **extra})
     assert response.status_code == 200, response.data
     return replies(response)
 
@@ -187,7 +188,7 @@ def test_texts_without_a_number_share_a_key_by_address(tmp_path):
 
 def test_staff_previews_are_never_limited(tmp_path):
     app = limited_app(tmp_path, sms_rate="2/minute", voice_rate="2/minute")
-    simulator = Simulator(app)
+    simulator = Simulator(app, answered=True)
     assert all(simulator.text("side effects") == [SIDE] for _ in range(6))
     assert all(simulator.voice().waiting_for_caller for _ in range(6))
 
@@ -452,7 +453,7 @@ def _check_others(others: list) -> None:
     assert others
     for _, status, content, topic in others:
         assert status == 200
-        assert _messages(content) == [EN.topics[topic].text]
+        assert _messages(content) == [EN.sms["first_text"], EN.topics[topic].text]  # each a new number's first text
 
 
 def test_a_flood_does_not_hold_up_anyone_else_on_a_real_server(tmp_path, redis_prefix):
@@ -466,6 +467,7 @@ def test_a_flood_does_not_hold_up_anyone_else_on_a_real_server(tmp_path, redis_p
     try:
         server.text("MENU", "+15555550112")  # warm both workers' content and connections
         server.text("MENU", "+15555550113")
+        server.answered_before("+15555550111")  # the flooding number: about the limit, not a first answer
         baseline, _ = _run_phase(server, flood=False)
         during, flooded = _run_phase(server, flood=True)
         cpu_limited = server.cpu_per_request

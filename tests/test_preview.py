@@ -102,8 +102,8 @@ def test_from_elsewhere_the_staff_password_opens_it(locked_app, how):
     assert ok.status_code == 200
     assert client.post("/preview/sms", json={"body": "side effects"}, headers=headers,
                        environ_base=environ).status_code == 401
-    sms = client.post("/preview/sms", json={"body": "side effects"}, headers={**headers, **basic(PASSWORD)},
-                      environ_base=environ)
+    sms = client.post("/preview/sms", json={"body": "side effects", "answered": True},
+                      headers={**headers, **basic(PASSWORD)}, environ_base=environ)
     assert sms.status_code == 200 and sms.get_json()["replies"] == [EN.topics["side-effects"].text]
 
 
@@ -137,12 +137,36 @@ def test_the_voice_step_only_walks_the_phone_line(client, data):
 
 
 # -- it walks the real line ----------------------------------------------------------------------
-def test_a_text_gets_the_topic(client, app):
+def test_a_text_gets_the_topic_after_the_first_text_notice_as_a_new_number_would(client, app):
+    """The page keeps its texter's state: a new texter first (the first_text notice leads the
+    first reply), answered from then on. The store is never told."""
     response = client.post("/preview/sms", json={"body": "side effects"})
     assert response.status_code == 200
-    assert response.get_json() == {"replies": [EN.topics["side-effects"].text]}
-    menu = client.post("/preview/sms", json={"body": "purple elephants"}).get_json()["replies"]
-    assert menu[0].startswith("Sorry, we did not understand.")
+    assert response.get_json() == {"replies": [EN.sms["first_text"], EN.topics["side-effects"].text],
+                                   "answered": True}
+    menu = client.post("/preview/sms", json={"body": "purple elephants", "answered": True}).get_json()
+    assert len(menu["replies"]) == 1 and menu["replies"][0].startswith("Sorry, we did not understand.")
+    assert menu["answered"] is True
+    again = client.post("/preview/sms", json={"body": "side effects", "answered": False}).get_json()
+    assert again["replies"] == [EN.sms["first_text"], EN.topics["side-effects"].text]  # a page opened anew
+    assert app.extensions["line"].store.state_of("preview") == (False, None, False)  # nothing recorded
+
+
+def test_a_preview_texter_who_chose_only_help_or_an_emergency_is_answered_as_a_new_number_would_be(client):
+    """HELP says what the notice says (answered from then on); an emergency's words come alone
+    (still new: the notice comes with the next reply)."""
+    helped = client.post("/preview/sms", json={"body": "HELP"}).get_json()
+    assert helped == {"replies": [EN.sms["help"]], "answered": True}
+    urgent = client.post("/preview/sms", json={"body": "I cant breathe"}).get_json()
+    assert urgent["answered"] is False and len(urgent["replies"]) == 1 and "911" in urgent["replies"][0]
+    then = client.post("/preview/sms", json={"body": "MENU", "answered": urgent["answered"]}).get_json()
+    assert then == {"replies": [EN.sms["first_text"], EN.menus["main"].text], "answered": True}
+
+
+@pytest.mark.parametrize("answered", ["yes", 1, None, [True]])
+def test_the_texters_state_is_true_or_false(client, answered):
+    response = client.post("/preview/sms", json={"body": "side effects", "answered": answered})
+    assert response.status_code == 400 and "answered" in response.get_json()["error"]
 
 
 def test_a_call_walks_to_the_side_effects_summary(client):
@@ -256,7 +280,7 @@ def test_the_simulator_signs_its_requests_and_the_line_checks_them(app):
 
 def test_previews_work_behind_a_proxy_with_a_public_url(tmp_path):
     app = create_app(make_settings(tmp_path, public_base_url="https://line.example.org", proxy_count=1))
-    session = Session(Simulator(app))
+    session = Session(Simulator(app, answered=True))
     assert session.text("side effects") == [EN.topics["side-effects"].text]
     assert "Welcome to the Cancer Immunotherapy Info Line" in session.call().text
     assert session.press("2").place == "treatment"
@@ -264,7 +288,7 @@ def test_previews_work_behind_a_proxy_with_a_public_url(tmp_path):
 
 def test_an_unsigned_trial_line_previews_too(tmp_path):
     app = create_app(make_settings(tmp_path, twilio_auth_token=None, allow_unsigned=True))
-    response = app.test_client().post("/preview/sms", json={"body": "side effects"})
+    response = app.test_client().post("/preview/sms", json={"body": "side effects", "answered": True})
     assert response.get_json()["replies"] == [EN.topics["side-effects"].text]
 
 

@@ -104,6 +104,12 @@ def test_a_staff_member_texts_and_calls_in_the_browser(server, driver):
     driver.find_element(By.ID, "sms-send").click()
     log = wait_for_text(driver, "sms-log", "Side effects are different for each patient and each cancer.")
     assert "You: side effects" in log.text
+    notice = "Line: " + EN.sms["first_text"]
+    assert log.text.index(notice) < log.text.index("Line: Side effects")  # a new texter: the notice first
+    sms.send_keys("trials")
+    driver.find_element(By.ID, "sms-send").click()
+    log = wait_for_text(driver, "sms-log", EN.topics["trials"].text[:60])
+    assert log.text.count(notice) == 1  # the page's texter has been answered: no notice again
 
     driver.find_element(By.ID, "call-btn").click()
     heard = wait_for_text(driver, "heard", "Welcome to the Cancer Immunotherapy Info Line.")

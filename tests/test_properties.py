@@ -2,7 +2,8 @@
 
 Hypothesis throws arbitrary bodies, digits, speech results, query strings and form fields at
 both webhooks, always correctly signed, and checks that every answer is valid TwiML: a text
-gets at most one message that fits in 2 segments; a caller is never left in silence
+gets at most one message that fits in its language's budget (a number's first answer: the
+first_text notice before it, and never again); a caller is never left in silence
 (phone.check_leads_somewhere) and is only ever sent to URLs under /voice. It also walks calls
 with random presses, speech and silences, and checks the opt-out against a small model.
 
@@ -27,7 +28,7 @@ from hypothesis.control import currently_in_test_context
 from hypothesis.database import DirectoryBasedExampleDatabase
 from werkzeug.datastructures import MultiDict
 
-from conftest import CONTENT, ROOT, TOKEN, fictional_numbers, make_settings, twilio_signature
+from conftest import CONTENT, ROOT, TOKEN, answered_before, fictional_numbers, make_settings, twilio_signature
 from line import create_app
 from line.config import Settings
 from line.content import load_library
@@ -72,6 +73,7 @@ OPT_IN = {w for lang in LIB.languages.values() for w in lang.opt_in_words}
 HELP = {w for lang in LIB.languages.values() for w in lang.help_words}
 CONFIRMED_BY_TWILIO = {w for lang in LIB.languages.values() for w in lang.confirmed_by_twilio}
 COMPLIANCE = OPT_OUT | OPT_IN | HELP
+FIRST_TEXTS = {lang.sms["first_text"] for lang in LIB.languages.values()}  # before a number's first answer
 
 
 def owner(word: str):
@@ -209,8 +211,10 @@ def check_sms_answer(response) -> list[str]:
     assert response.mimetype == "text/xml"
     root = ElementTree.fromstring(response.data)
     assert root.tag == "Response"
-    assert [c.tag for c in root] in ([], ["Message"]), response.data
+    assert [c.tag for c in root] in ([], ["Message"], ["Message", "Message"]), response.data
     texts = [m.text or "" for m in root.iter("Message")]
+    if len(texts) == 2:  # a number's first answer: the notice, then the answer
+        assert texts[0] in FIRST_TEXTS and texts[1] not in FIRST_TEXTS, texts
     event(f"sms answer: {len(texts)} message(s)" + (f", {count(texts[0]).encoding}" if texts else ""))
     for text in texts:
         assert text.strip(), "an empty text"
@@ -311,8 +315,11 @@ def test_any_text_gets_valid_twiml_with_at_most_one_short_message(line_app, data
 def test_any_conversation_from_one_number_keeps_every_text_within_two_segments(line_app, conversation, language):
     """A number that chose Spanish gets Spanish (maybe UCS-2) answers to whatever it sends."""
     number = next_number()
+    noticed = 0
     for body in [language, *conversation] if language else conversation:
-        check_sms_answer(signed_post(line_app, "/sms", {"Body": body, "From": number, "To": LINE_NUMBER}))
+        sent = check_sms_answer(signed_post(line_app, "/sms", {"Body": body, "From": number, "To": LINE_NUMBER}))
+        noticed += len(sent) == 2
+    assert noticed <= 1  # the first_text notice, once at most
 
 
 # -- the opt-out under arbitrary interleavings -------------------------------------------------
@@ -360,6 +367,7 @@ def test_the_opt_out_is_never_lost(line_app, conversation):
     opt-out words, the line confirms the others itself, once; an opt-in word from a number that
     had not opted out gets the menu."""
     number = next_number()
+    answered_before(line_app, number)  # about opt-outs, not a first answer: a number the line has answered
     opted_out = False
     for body in conversation:
         sent = check_sms_answer(signed_post(line_app, "/sms", {"Body": body, "From": number, "To": LINE_NUMBER}))

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta, timezone
 import requests
 from sqlalchemy import select, update
 
-from conftest import CONTENT, MOBILE, NUMBER, TOKEN, make_settings, message_sid, replies, twilio_signature
+from conftest import (CONTENT, MOBILE, NUMBER, TOKEN, answered_before, make_settings, message_sid, replies,
+                      twilio_signature)
 from fake_twilio import FakeTwilio, fake_twilio  # noqa: F401 (a fixture)
 from line import create_app
 from line.content import load_library
@@ -34,6 +35,7 @@ class Captured:
         self.base = base
 
     def text(self, body: str, number: str = NUMBER, sid: str | None = None, token: str | None = None):
+        answered_before(self.app, number)  # about replays, not a first answer: a number the line has answered
         form = {"Body": body, "From": number, "To": LINE_NUMBER}
         if sid is not False:
             form["MessageSid"] = sid or message_sid()

@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import pytest
 import requests
 
-from conftest import CONTENT, ROOT, TOKEN, message_sid, twilio_signature
+from conftest import CONTENT, ROOT, TOKEN, message_sid, store_answered_before, twilio_signature
 from line.content import load_library
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -35,6 +35,8 @@ class Server:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("LINE_", "TWILIO_")) and k != "DATABASE_URL"}
         env.update(LINE_DATA_DIR=str(data_dir), TWILIO_AUTH_TOKEN=TOKEN, LINE_SECRET="test-secret", **extra_env)
+        self.env = env
+        self.known: set[str] = set()  # numbers made ones the line has answered before
         self.log = log
         self.proc = subprocess.Popen(
             [str(GUNICORN), "line:create_app()", "--bind", f"127.0.0.1:{self.port}", *(args or ("--workers", "2"))],
@@ -73,7 +75,24 @@ class Server:
         headers = {"X-Twilio-Signature": twilio_signature(TOKEN, self.base + "/sms", data)} if sign else {}
         return requests.post(self.base + "/sms", data=data, headers=headers, timeout=10)
 
+    def answered_before(self, *numbers: str) -> None:
+        """conftest.answered_before, in this server's database: their replies come without the
+        first_text notice (for tests about something other than a first reply)."""
+        from line.config import Settings
+        from line.store import Store, load_secret
+
+        settings = Settings.from_env(self.env)
+        store = Store(settings.database_url, load_secret(settings))
+        try:
+            assert store_answered_before(store, *numbers)
+        finally:
+            store.dispose()
+        self.known.update(numbers)
+
     def text(self, body: str, number: str = "+15555550142") -> list[str]:
+        """A text from a number the line has answered before; its replies."""
+        if number not in self.known:
+            self.answered_before(number)
         response = self.post(body, number)
         assert response.status_code == 200, response.text
         assert response.headers["Content-Type"].startswith("text/xml")

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from werkzeug.datastructures import MultiDict
 
-from conftest import CONTENT, NUMBER, TOKEN, make_settings, replies, twilio_signature
+from conftest import CONTENT, NUMBER, TOKEN, answered_before, make_settings, replies, twilio_signature
 from line import create_app
 from line.config import Settings
 from line.content import load_library
@@ -142,6 +142,7 @@ SIDE_EFFECTS = load_library(CONTENT).language("en").topics["side-effects"].text
 
 
 def text_line(app, sign_with=TOKEN, signed_url="http://localhost/sms", base="http://localhost", headers=None):
+    answered_before(app, NUMBER)  # these tests are about signatures, not a number's first reply
     headers = dict(headers or {})
     if sign_with is not None:
         headers["X-Twilio-Signature"] = twilio_signature(sign_with, signed_url, TEXT)
@@ -200,6 +201,7 @@ def test_behind_a_proxy_the_public_url_is_what_counts(tmp_path):
 
 def test_behind_a_proxy_the_public_url_keeps_the_query(tmp_path):
     app = create_app(make_settings(tmp_path, public_base_url="https://line.example.org"))
+    answered_before(app, NUMBER)
     headers = {"X-Twilio-Signature": twilio_signature(TOKEN, "https://line.example.org/sms?lang=en", TEXT)}
     response = app.test_client().post("/sms?lang=en", data=TEXT, headers=headers, base_url="http://10.0.0.5:8000")
     assert answered(response)
@@ -258,7 +260,9 @@ def shared_headers(key, url="http://localhost/sms", params=TEXT, settings="key=K
 
 
 def shared_app(tmp_path, keys=(SHARED,), **overrides):
-    return create_app(make_settings(tmp_path, webhook_shared_keys=keys, **overrides))
+    app = create_app(make_settings(tmp_path, webhook_shared_keys=keys, **overrides))
+    answered_before(app, NUMBER)
+    return app
 
 
 def test_a_shared_key_signature_is_accepted_next_to_the_auth_token(tmp_path):

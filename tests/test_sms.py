@@ -1,7 +1,9 @@
 """The texter's view of the line, through the Flask test client."""
+from xml.etree import ElementTree
+
 import pytest
 
-from conftest import Twilio, make_settings
+from conftest import NUMBER, Twilio, make_settings
 from line import create_app
 from line.content import load_library
 from line.sms_encoding import count
@@ -205,3 +207,84 @@ def test_healthz(app):
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.json["ok"] is True
+
+
+# -- a number's first reply ------------------------------------------------------------------------
+@pytest.fixture
+def new_phone(app):
+    """A phone the line has never answered."""
+    return Twilio(app, returning=False)
+
+
+def test_a_new_number_first_gets_the_notice_then_its_answer_and_never_again(new_phone):
+    response = new_phone.post("/sms", {"Body": "side effects", "From": NUMBER, "To": "+15555550100",
+                                       "MessageSid": "SM" + "1" * 32})
+    root = ElementTree.fromstring(response.data)
+    assert [(m.tag, m.text, list(m)) for m in root] == [  # two texts, in this order, nothing else
+        ("Message", EN.sms["first_text"], []), ("Message", EN.topics["side-effects"].text, [])]
+    notice = EN.sms["first_text"]
+    for needed in ("general information", "not medical advice", "In an emergency, call 911", "NIH"):
+        assert needed in notice
+    assert count(notice).encoding == "GSM-7" and count(notice).segments <= 2
+    assert new_phone.text("side effects") == [EN.topics["side-effects"].text]  # the second text: no notice
+    assert new_phone.text("MENU") == [EN.menus["main"].text]
+
+
+@pytest.mark.parametrize("body, answer", [
+    ("MENU", EN.menus["main"].text),
+    ("sdie", EN.not_understood_text("sdie")),
+    ("I am so scared", EN.intents.reply_text("feelings", None)),
+    ("START", EN.menus["main"].text),
+])
+def test_whatever_a_new_number_texts_its_first_answer_leads_with_the_notice(new_phone, body, answer):
+    assert new_phone.text(body) == [EN.sms["first_text"], answer]
+    assert new_phone.text(body) == [answer]
+
+
+def test_a_new_number_in_spanish_gets_the_spanish_notice(new_phone):
+    es = LIB.language("es")
+    assert new_phone.text("efectos secundarios") == [es.sms["first_text"], es.topics["side-effects"].text]
+    assert new_phone.text("ESPANOL", number="+15555550998") == [es.sms["first_text"], es.sms["language_set"]]
+    assert new_phone.text("MENU", number="+15555550998") == [es.menus["main"].text]
+    notice = es.sms["first_text"]
+    assert count(notice).segments <= 4 and "911" in notice and "no es un consejo médico" in notice.lower()
+
+
+def test_an_emergency_from_a_new_number_gets_its_safe_words_alone_and_the_notice_comes_next(new_phone):
+    [urgent] = new_phone.text("I can't breathe")
+    assert urgent.startswith("If this is an emergency, call 911 now.")
+    assert new_phone.text("MENU") == [EN.sms["first_text"], EN.menus["main"].text]
+    [crisis] = new_phone.text("I want to kill myself", number="+15555550998")
+    assert "988" in crisis and EN.sms["first_text"] not in crisis
+
+
+def test_stop_or_help_from_a_new_number_gets_no_notice_and_later_texts_none(new_phone):
+    assert new_phone.text("STOP") == []  # Twilio confirms it
+    assert new_phone.text("START") == [EN.sms["opted_in"]]
+    assert new_phone.text("side effects") == [EN.topics["side-effects"].text]
+    assert new_phone.text("stop texting me", number="+15555550998") == [EN.sms["opted_out"]]
+    assert new_phone.text("HELP", number="+15555550997") == [EN.sms["help"]]  # says it already
+    assert new_phone.text("MENU", number="+15555550997") == [EN.menus["main"].text]
+
+
+def test_when_the_answer_cannot_be_remembered_it_still_goes_out_and_the_next_has_the_notice(app, new_phone, monkeypatch):
+    store = app.extensions["line"].store
+
+    def broken(*args, **kwargs):
+        raise OSError("database is gone")
+
+    monkeypatch.setattr(store, "set_answered", broken)
+    first = [EN.sms["first_text"], EN.topics["side-effects"].text]
+    assert new_phone.text("side effects") == first
+    assert new_phone.text("side effects") == first
+    monkeypatch.undo()
+    assert new_phone.text("side effects") == first
+    assert new_phone.text("side effects") == [EN.topics["side-effects"].text]
+
+
+def test_a_number_the_store_cannot_read_gets_no_notice(app, new_phone, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("database is gone")
+
+    monkeypatch.setattr(app.extensions["line"].store, "state_of", broken)
+    assert new_phone.text("side effects") == [EN.sms["error"]]  # as before: only where help is

@@ -23,7 +23,9 @@ from conftest import CONTENT, NUMBER, Twilio, make_settings, message_sid, replie
 from line import create_app
 from line.cli import main as cli
 from line.content import load_library
-from line.store import SCHEMA_VERSION, Store, events, metadata, normalize_url, redact, safe_url, texts_sent, unmatched
+from line.store import (SCHEMA_VERSION, NumberState, Store, events, metadata, normalize_url, numbers, redact, safe_url,
+                        texts_sent, unmatched)
+from line.store.purge import Purge
 from phone import Caller
 
 EN = load_library(CONTENT).language("en")
@@ -345,17 +347,22 @@ def test_the_first_schema_is_upgraded_without_losing_rows(db_url, tmp_path):
     for name, rows in before.items():  # every row kept, new columns added at the end
         assert [row[:len(rows[0])] for row in after[name]] == rows, name
     assert [r[-1] for r in after["events"]] == [None, None, None]  # no call key for old events
-    assert [r[-1] for r in after["numbers"]] == [0, 0]  # revision
+    assert [r[-2:] for r in after["numbers"]] == [(0, None), (0, None)]  # revision; answered_at (not made by an answer)
     # The upgraded schema is the one a new database gets.
     inspector = inspect(store.engine)
     for table_ in metadata.sorted_tables:
         assert [c["name"] for c in inspector.get_columns(table_.name)] == list(table_.c.keys()), table_.name
-    # The opt-out made under version 1 still holds; the rest works on the new columns.
-    twilio = Twilio(app)
+    # The opt-out made under version 1 still holds; the rest works on the new columns. A number
+    # with a row was answered before (no first_text notice); a number without one is new.
+    twilio = Twilio(app, returning=False)
     assert twilio.text("side effects") == []
     assert twilio.text("side effects", number="+15555550999") == [EN.topics["side-effects"].text]
     assert twilio.text("START") == [EN.sms["opted_in"]]
     assert twilio.text("side effects") == [EN.topics["side-effects"].text]
+    assert twilio.text("side effects", number="+15555550998") == [EN.sms["first_text"], EN.topics["side-effects"].text]
+    assert twilio.text("side effects", number="+15555550998") == [EN.topics["side-effects"].text]
+    Purge(store.db, retention_days=0)()  # rows made by STOP or START under version 1 are never purged
+    assert store.state_of(NUMBER) == (False, None, True) and store.state_of("+15555550999") == (False, None, True)
 
 
 def test_seen_request_ids_kept_under_version_3_are_kept_by_the_upgrade(db_url, tmp_path):
@@ -371,6 +378,7 @@ def test_seen_request_ids_kept_under_version_3_are_kept_by_the_upgrade(db_url, t
         version_3.create(conn)
         conn.execute(version_3.insert(), [{"key_hash": store.hash("seen:message:" + sid), "at": datetime.now(timezone.utc)},
                                           {"key_hash": "b" * 64, "at": datetime.now(timezone.utc), "outcome": "sent"}])
+        conn.execute(text("ALTER TABLE numbers DROP COLUMN answered_at"))  # version 5's
         conn.execute(text("UPDATE schema_info SET version = 3"))
     store.dispose()
 
@@ -509,6 +517,74 @@ def test_postgres_urls_as_hosting_platforms_give_them_work(postgres_server, tmp_
         postgres_server.drop(name)
 
 
+# -- numbers the line has answered ---------------------------------------------------------------
+def test_one_read_says_opted_out_language_and_answered_before(db_url, monkeypatch):
+    store = Store(db_url, SECRET)
+    store.upgrade()
+    statements = []
+    run = store.opt_outs.run
+
+    def counted(sql, *args, **kwargs):
+        statements.append(sql)
+        return run(sql, *args, **kwargs)
+
+    monkeypatch.setattr(store.opt_outs, "run", counted)
+    assert store.state_of(NUMBER) == NumberState() == (False, None, False)  # no row: never answered
+    assert len(statements) == 1  # one statement a text, as before
+    assert store.set_answered(NUMBER) is True
+    assert store.state_of(NUMBER) == (False, None, True)
+    assert store.set_answered(NUMBER) is False  # already there: nothing changes
+    assert len(statements) == 4
+    store.dispose()
+
+
+def test_remembering_an_answer_leaves_an_opt_out_and_a_language_as_they_are(db_url):
+    store = Store(db_url, SECRET)
+    store.upgrade()
+    store.set_opted_out(NUMBER, True)
+    store.set_language("+15555550998", "es")
+    assert store.set_answered(NUMBER) is False and store.set_answered("+15555550998") is False
+    assert store.state_of(NUMBER) == (True, None, True)
+    assert store.state_of("+15555550998") == (False, "es", True)
+    rows = {r[0]: r for r in rows_of(db_url, "numbers")}
+    assert rows[store.hash(NUMBER)][4:] == (1, None)  # revision (one STOP), answered_at: untouched
+    assert rows[store.hash("+15555550998")][4:] == (0, None)
+    store.set_answered("+15555550997")
+    store.set_opted_out("+15555550997", True)  # answered, then STOP: an opt-out like any other
+    assert store.state_of("+15555550997") == (True, None, True)
+    store.dispose()
+
+
+def test_a_number_only_answered_is_forgotten_after_the_retention_period_and_nothing_else(db_url, tmp_path):
+    """A row that says only "answered" goes after the retention period, so the number gets the
+    first_text notice again; opt-outs, opt-ins (START) and language choices are never purged."""
+    store = Store(db_url, SECRET)
+    store.upgrade()
+    old, recent, stopped, restarted, spanish = (f"+1555555099{i}" for i in range(5))
+    for number in (old, recent, stopped, restarted, spanish):
+        store.set_answered(number)
+    store.set_opted_out(stopped, True)
+    store.set_opted_out(restarted, True)
+    store.set_opted_out(restarted, False)
+    store.set_language(spanish, "es")
+    with store.engine.begin() as conn:  # all of them first answered 91 days ago but `recent`
+        conn.execute(numbers.update().where(numbers.c.number_hash != store.hash(recent))
+                     .values(answered_at=datetime.now(timezone.utc) - timedelta(days=91)))
+        conn.execute(numbers.insert().values(number_hash=store.hash(NUMBER), opted_out=False, revision=0,
+                                             updated_at=datetime.now(timezone.utc) - timedelta(days=400)))  # a START, version 1
+    store.dispose()
+    app = app_on(tmp_path, db_url)  # purges on start: retention 90 days by default
+    store = app.extensions["line"].store
+    assert store.state_of(old) == (False, None, False)  # forgotten
+    assert [store.state_of(n) for n in (recent, stopped, restarted, spanish, NUMBER)] == [
+        (False, None, True), (True, None, True), (False, None, True), (False, "es", True), (False, None, True)]
+    twilio = Twilio(app, returning=False)
+    assert twilio.text("MENU", number=old) == [EN.sms["first_text"], EN.menus["main"].text]  # the notice again
+    assert twilio.text("MENU", number=recent) == [EN.menus["main"].text]
+    assert twilio.text("MENU", number=stopped) == []
+    assert Purge(store.db, retention_days=30)()["answered numbers forgotten"] == 0  # `old` answered again just now
+
+
 # -- what is kept, and for how long --------------------------------------------------------------
 def test_old_records_are_purged_on_start_and_by_line_db_purge(db_url, tmp_path):
     store = Store(db_url, SECRET)
@@ -539,6 +615,7 @@ def test_old_records_are_purged_on_start_and_by_line_db_purge(db_url, tmp_path):
     result = CliRunner().invoke(cli, ["db", "purge"], env=env)
     assert result.exit_code == 0, result.output
     assert "1 unmatched texts deleted" in result.output and "keeping 30 days" in result.output
+    assert "0 answered numbers forgotten" in result.output
     assert rows_of(db_url, "unmatched") == []
 
 
@@ -676,7 +753,7 @@ def test_moving_from_sqlite_keeps_opt_outs_and_usage(db_url, tmp_path):
     env = {"DATABASE_URL": db_url, "LINE_DATA_DIR": str(tmp_path / "data")}
     result = CliRunner().invoke(cli, ["db", "copy", old_url], env=env)
     assert result.exit_code == 0, result.output
-    assert "1 numbers, 3 events, 1 unmatched, 0 texts_sent" in result.output
+    assert "2 numbers, 3 events, 1 unmatched, 0 texts_sent" in result.output  # the opt-out, a number answered
 
     moved = app_on(tmp_path, db_url, "new")  # the same LINE_SECRET as before
     store = moved.extensions["line"].store
@@ -684,6 +761,8 @@ def test_moving_from_sqlite_keeps_opt_outs_and_usage(db_url, tmp_path):
     utc = lambda t: t if t.tzinfo else t.replace(tzinfo=timezone.utc)  # noqa: E731
     assert [(utc(r.at), r.step, r.outcome) for r in after] == [(utc(r.at), r.step, r.outcome) for r in before]
     assert Twilio(moved).text("side effects") == []  # the opt-out moved with it
+    answered = Twilio(moved, returning=False).text("side effects", number="+15555550999")
+    assert answered == [EN.topics["side-effects"].text]  # and so did a number answered before (no notice again)
     assert [r.text for r in store.unmatched_since(datetime(2000, 1, 1, tzinfo=timezone.utc))] == ["qwerty uiop"]
 
     again = CliRunner().invoke(cli, ["db", "copy", old_url], env=env)
@@ -723,14 +802,14 @@ def test_a_reading_connection_the_database_closed_is_replaced_in_the_same_read(p
         store = Store(postgres_server.url(name) + f"?application_name={app_name}", SECRET)
         store.upgrade()
         store.set_opted_out(NUMBER, True)
-        assert store.state_of(NUMBER) == (True, None)
+        assert store.state_of(NUMBER) == (True, None, True)
         with psycopg.connect(host=PG_HOST, port=PG_PORT, dbname="test", user=postgres_server.user,
                              autocommit=True) as admin:
             ended = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                   "WHERE application_name = %s", (app_name,)).fetchone()[0]
         assert ended >= 1
-        assert store.state_of(NUMBER) == (True, None)
-        assert store.state_of("+15555550999") == (False, None)
+        assert store.state_of(NUMBER) == (True, None, True)
+        assert store.state_of("+15555550999") == (False, None, False)
         store.dispose()
     finally:
         postgres_server.drop(name)

@@ -34,6 +34,15 @@ def test_a_text_shows_the_reply(tmp_path):
     assert "Line replies: " + EN.topics["side-effects"].text in flat
 
 
+def test_each_session_texts_as_a_new_number_the_notice_first_once(tmp_path):
+    notice, topic = EN.sms["first_text"], EN.topics["side-effects"].text
+    for _ in range(2):  # a second `line try` is a new texter again: nothing was recorded
+        _, flat = run(tmp_path, ["text side effects", "text side effects", "quit"], LINE_ALLOW_UNSIGNED="1")
+        assert f"> text side effects Line replies: {notice} Line replies: {topic} > text side effects " \
+               f"Line replies: {topic} > quit" in flat
+        assert flat.count(notice) == 1
+
+
 def test_a_call_says_the_words_the_place_and_the_keys(tmp_path):
     output, flat = run(tmp_path, ["call", "2", "3", "quit"], TWILIO_AUTH_TOKEN=TOKEN)
     assert "Line says: Welcome to the Cancer Immunotherapy Info Line." in flat

@@ -1,6 +1,7 @@
 """WhatsApp, the third channel: Twilio posts WhatsApp messages to the Messaging webhook (/sms)
 with whatsapp: addresses. Signed requests to the real webhook, as Twilio sends them."""
 from datetime import datetime, timezone
+from xml.etree import ElementTree
 
 import pytest
 
@@ -16,7 +17,7 @@ EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 class WhatsApp(Twilio):
     def text(self, body: str, number: str = WHATSAPP):
-        form = {"Body": body, "From": number, "To": LINE_WHATSAPP, "MessageSid": message_sid(), "NumMedia": "0",
+        form = {"Body": body, "From": self.from_number(number), "To": LINE_WHATSAPP, "MessageSid": message_sid(), "NumMedia": "0",
                 "ProfileName": "Test", "WaId": number.removeprefix("whatsapp:+")}
         response = self.post("/sms", form)
         assert response.status_code == 200, response.data
@@ -144,3 +145,29 @@ def test_a_care_question_with_stop_words_is_answered_on_whatsapp(whatsapp):
     [reply] = whatsapp.text("how do I stop the side effects")
     assert reply == EN.topics["side-effects"].text
     assert whatsapp.text("side effects") == [EN.topics["side-effects"].text]
+
+
+def test_a_new_whatsapp_address_gets_the_notice_above_its_first_answer_in_one_message(app):
+    """WhatsApp has no segment budget: one message, the notice, a blank line, the answer (it
+    cannot arrive after the answer, and the texter is notified once)."""
+    phone = WhatsApp(app, returning=False)
+    response = phone.post("/sms", {"Body": "side effects", "From": WHATSAPP, "To": LINE_WHATSAPP,
+                                   "MessageSid": message_sid()})
+    root = ElementTree.fromstring(response.data)
+    assert [(m.tag, m.text) for m in root] == [
+        ("Message", EN.sms["first_text"] + "\n\n" + EN.topics["side-effects"].text)]
+    assert phone.text("side effects") == [EN.topics["side-effects"].text]  # the second: no notice
+    # The SMS number of the same phone is an address of its own: new there.
+    assert Twilio(app, returning=False).text("MENU") == [EN.sms["first_text"], EN.menus["main"].text]
+    assert phone.text("efectos secundarios", number="whatsapp:+15555550998") == [
+        ES.sms["first_text"] + "\n\n" + ES.topics["side-effects"].text]
+
+
+def test_on_whatsapp_stop_help_and_an_emergency_come_without_the_notice(app):
+    phone = WhatsApp(app, returning=False)
+    assert phone.text("HELP") == [EN.sms["whatsapp_help"]]
+    assert phone.text("MENU") == [EN.menus["main"].text]
+    assert phone.text("STOP", number="whatsapp:+15555550998") == [EN.sms["opted_out"]]
+    [urgent] = phone.text("chest pain", number="whatsapp:+15555550997")
+    assert urgent.startswith("If this is an emergency, call 911 now.") and EN.sms["first_text"] not in urgent
+    assert phone.text("MENU", number="whatsapp:+15555550997") == [EN.sms["first_text"] + "\n\n" + EN.menus["main"].text]

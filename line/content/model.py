@@ -30,7 +30,7 @@ PHONE_KEYS = set("0123456789*#")
 
 # Prompts the line needs, with the names the line fills in at run time.
 SMS_PROMPTS = {
-    "help": set(), "whatsapp_help": set(), "opted_in": set(), "opted_out": set(),
+    "first_text": set(), "help": set(), "whatsapp_help": set(), "opted_in": set(), "opted_out": set(),
     "main_menu": {"options"}, "submenu": {"label", "options"},
     "topic_footer": {"citation"}, "not_understood": set(), "suggestion": {"keyword"},
     "error": set(), "from_call": {"topic", "citation"}, "language_set": set(),

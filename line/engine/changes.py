@@ -20,6 +20,13 @@ class ChooseLanguage:
 
 
 @dataclass(frozen=True)
+class Answered:
+    """The line answered a number it had never answered (with the first_text notice, or HELP,
+    which says the same): remembered so its next reply comes without it. Never worth failing an
+    answer for: if it cannot be written, the next reply carries the notice again."""
+
+
+@dataclass(frozen=True)
 class Usage:
     """One step of a conversation, for the usage report (never worth failing an answer for)."""
 
@@ -38,4 +45,7 @@ class Unmatched:
     text: str
 
 
-Change = OptOut | ChooseLanguage | Usage | Unmatched
+Change = OptOut | ChooseLanguage | Answered | Usage | Unmatched
+# Each of these, once recorded, leaves a row for the number in the store: from then on the line
+# has answered it (its answers come without the first_text notice).
+MAKES_KNOWN = (OptOut, ChooseLanguage, Answered)

@@ -13,14 +13,30 @@ whatsapp_help prompt), and no SMS segment budget applies (a WhatsApp message may
 characters; every reply is within the stricter SMS budget content/ is checked against, so it
 fits). Opt-outs are the address's: whatsapp:+1... is not +1..., so STOP on one is not STOP on
 the other.
+
+A number's first answer leads with the first_text notice (content/<lang>/prompts.yaml: general
+information, not medical advice, 911 in an emergency), in the answer's language; the line then
+remembers the number (the Answered change) and its later answers come without it. Where it goes:
+- On SMS, a text of its own before the answer: each is a whole text within the budget, and the
+  answer (a menu, "not understood" and a keyword) leaves no room for it inside.
+- On WhatsApp (no segment budget), one message: the notice, a blank line, the answer. One
+  message cannot arrive in the wrong order, and the texter gets one notification, not two.
+Where it does not go:
+- Before an opt-out's confirmation, or when the line keeps quiet (opted out): the texter asked
+  for no more texts. The opt-out's own record makes the number answered.
+- With HELP (and "who is this?"): it says the same, first; the number counts as answered.
+- With an emergency or a crisis answer: those words come first and alone, and already say 911.
+  On SMS a second text could even reach the phone before them (separate texts are not
+  delivered in a guaranteed order). The number stays new, so its next answer has the notice.
+- When the store could not be read (Texter.unknown()): as before, only where help is.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..content import Library
 from ..match import normalize
-from .changes import ChooseLanguage, OptOut, Unmatched, Usage
+from .changes import MAKES_KNOWN, Answered, ChooseLanguage, OptOut, Unmatched, Usage
 from .compliance import judge
 from .understand import understand
 
@@ -34,6 +50,7 @@ class Texter:
     opted_out: bool = False
     language: str | None = None  # the language they chose, if any
     known: bool = True  # False when the store could not be read: compliance words still work
+    first: bool = False  # the line has never answered this number: its answer leads with the first_text notice
 
     @classmethod
     def unknown(cls) -> "Texter":
@@ -97,9 +114,10 @@ def answer(library: Library, texter: Texter, body: str, channel: str = "sms") ->
         if said.kind == "opt_in":
             if texter.known and not texter.opted_out:
                 # Nothing to come back from (on SMS Twilio answers START, YES and UNSTOP itself): the topics.
-                return done("main", "answered", lang.menus["main"].text)
+                return _first(library, texter, channel, done("main", "answered", lang.menus["main"].text))
             return done("start", "opted_in", lang.sms["opted_in"], OptOut(False))
-        return done("help", "answered", lang.sms["whatsapp_help" if channel == "whatsapp" else "help"])
+        help_text = lang.sms["whatsapp_help" if channel == "whatsapp" else "help"]
+        return _told(texter, done("help", "answered", help_text))
 
     default = library.language(None)
     if not texter.known:
@@ -111,24 +129,49 @@ def answer(library: Library, texter: Texter, body: str, channel: str = "sms") ->
         named = library.languages[meaning.id]
         outcome = "opted_out" if texter.opted_out else "answered"
         text = () if texter.opted_out else (named.sms["language_set"],)
-        return TextAnswer(text, named.code, "language", outcome,
-                          (ChooseLanguage(named.code), Usage(channel, named.code, "language", outcome)))
+        chosen = TextAnswer(text, named.code, "language", outcome,
+                            (ChooseLanguage(named.code), Usage(channel, named.code, "language", outcome)))
+        return chosen if texter.opted_out else _first(library, texter, channel, chosen)
     if texter.opted_out:
         # The line keeps quiet as promised (on SMS Twilio would refuse to deliver its words anyway).
         return TextAnswer((), default.code, "blocked", "opted_out", (Usage(channel, default.code, "blocked", "opted_out"),))
     lang = library.languages[meaning.lang]
     if meaning.kind == "nothing":
-        return TextAnswer((lang.not_understood_text(words),), lang.code, "not_understood", "not_understood",
-                          (Unmatched(channel, lang.code, body), Usage(channel, lang.code, "not_understood", "not_understood")))
+        return _first(library, texter, channel, TextAnswer(
+            (lang.not_understood_text(words),), lang.code, "not_understood", "not_understood",
+            (Unmatched(channel, lang.code, body), Usage(channel, lang.code, "not_understood", "not_understood"))))
     if meaning.kind == "intent":
         named = lang.item(meaning.also) if meaning.also else None
         step, text = meaning.id, lang.intents.reply_text(meaning.id, named)
     elif meaning.kind == "command" and meaning.id == "help":  # "who is this?"
-        step, text = "help", lang.sms["help"]
+        return _told(texter, TextAnswer((lang.sms["help"],), lang.code, "help", "answered",
+                                        (Usage(channel, lang.code, "help", "answered"),)))
     elif meaning.kind == "topic":
         step, text = meaning.id, lang.topics[meaning.id].text
     elif meaning.kind == "menu":
         step, text = meaning.id, lang.menus[meaning.id].text
     else:  # MENU and its synonyms
         step, text = "main", lang.menus["main"].text
-    return TextAnswer((text,), lang.code, step, "answered", (Usage(channel, lang.code, step, "answered"),))
+    reply = TextAnswer((text,), lang.code, step, "answered", (Usage(channel, lang.code, step, "answered"),))
+    if meaning.safety:
+        return reply  # the safe words alone, first (the module's docstring says why)
+    return _first(library, texter, channel, reply)
+
+
+def _first(library: Library, texter: Texter, channel: str, reply: TextAnswer) -> TextAnswer:
+    """`reply`, led by the first_text notice when it is the number's first answer, and remembered."""
+    if not texter.first:
+        return reply
+    notice = library.languages[reply.lang].sms["first_text"]
+    texts = ("\n\n".join((notice, *reply.texts)),) if channel == "whatsapp" else (notice, *reply.texts)
+    return replace(reply, texts=texts, changes=_remembered(reply.changes))
+
+
+def _told(texter: Texter, reply: TextAnswer) -> TextAnswer:
+    """HELP, which says what the notice says: a new number counts as answered."""
+    return replace(reply, changes=_remembered(reply.changes)) if texter.first else reply
+
+
+def _remembered(changes: tuple) -> tuple:
+    # An opt-out or a language choice writes the number's row itself, which is all "answered" is.
+    return changes if any(isinstance(c, MAKES_KNOWN) for c in changes) else (Answered(), *changes)

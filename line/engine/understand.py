@@ -24,6 +24,7 @@ class Meaning:
     lang: str = ""  # the language whose words these are (a text is answered in it)
     how: str = ""  # for a match: "exact", "phrase", "typo" or "example"
     also: str = ""  # for an intent: the topic or menu the message also names ("" if none)
+    safety: bool = False  # an emergency or a crisis (the matcher's mark): its answer comes first
 
 
 def understand(library: Library, lang: Language, words: str, channel: str, chosen: bool = True) -> Meaning:
@@ -57,4 +58,4 @@ def _meaning(lang: Language, found) -> Meaning:
     if target.kind == "language":
         return Meaning("language", target.id, target.id, found.how)
     also = found.also.id if found.also is not None else ""
-    return Meaning(target.kind, target.id, lang.code, found.how, also)
+    return Meaning(target.kind, target.id, lang.code, found.how, also, found.safety)

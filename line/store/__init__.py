@@ -1,9 +1,12 @@
 """Opt-outs, usage events and the line's schema, through SQLAlchemy Core.
 
 What is kept, and why (docs/operations.md, "What is stored, and for how long", says the same):
-- `numbers`: a keyed hash (HMAC-SHA256) of each number that sent STOP or START, whether it is
-  opted out, and how many such writes it has had (`revision`, so the last word is known).
-  Never the number itself. Kept while the line runs: an opt-out must be honoured for good.
+- `numbers`: a keyed hash (HMAC-SHA256) of each number the line has answered or that sent STOP
+  or START, whether it is opted out, the language it chose, how many STOP/START writes it has
+  had (`revision`, so the last word is known), and for a row made only because the line
+  answered it, when (`answered_at`). Never the number itself. Opt-outs and language choices are
+  kept while the line runs (an opt-out must be honoured for good); a row that says only
+  "answered" is deleted after the retention period, so the number gets the first_text notice again.
 - `events`: one row per answer: time, channel, language, step (menu or topic id), outcome, and
   for calls a keyed hash of the call's id (to tell where callers leave the menu), cleared after
   the retention period.
@@ -19,7 +22,7 @@ One module per job; `Store` puts them together for the rest of the line:
     schema.py      the tables and the migrations (SCHEMA_VERSION)
     database.py    the connection (SQLite or PostgreSQL), the schema made once, the pause after a slow failure
     secret.py      the key for hashing numbers
-    optouts.py     each number's opt-out and language
+    optouts.py     each number's opt-out, language, and whether the line has answered it
     usage.py       usage events and unmatched texts, queued and written in batches
     call_texts.py  texts sent from calls: reserved atomically within the limits, once per step
     seen.py        keyed hashes of Twilio's ids of handled requests (replays)
@@ -34,7 +37,7 @@ from datetime import datetime
 
 from .copying import copy_rows
 from .database import Database, StoreUnavailable, normalize_url, reason, safe_url
-from .optouts import OptOuts
+from .optouts import NumberState, OptOuts
 from .purge import DEFAULT_RETENTION_DAYS, Purge
 from .schema import SCHEMA_VERSION, events, metadata, numbers, schema_info, seen_requests, texts_sent, unmatched
 from .seen import Seen
@@ -43,9 +46,9 @@ from .call_texts import TextsSent
 from .usage import UsageQueue, redact
 
 __all__ = [
-    "DEFAULT_RETENTION_DAYS", "SCHEMA_VERSION", "Store", "StoreUnavailable", "events", "load_secret", "metadata",
-    "normalize_url", "numbers", "reason", "redact", "safe_url", "schema_info", "seen_requests", "texts_sent",
-    "unmatched",
+    "DEFAULT_RETENTION_DAYS", "SCHEMA_VERSION", "NumberState", "Store", "StoreUnavailable", "events", "load_secret",
+    "metadata", "normalize_url", "numbers", "reason", "redact", "safe_url", "schema_info", "seen_requests",
+    "texts_sent", "unmatched",
 ]
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ class Store:
         self.state_of = self.opt_outs.state_of
         self.set_opted_out = self.opt_outs.set_opted_out
         self.set_language = self.opt_outs.set_language
+        self.set_answered = self.opt_outs.set_answered
         self.record = self.usage.record
         self.record_unmatched = self.usage.record_unmatched
         self.flush = self.usage.flush

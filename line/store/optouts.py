@@ -1,19 +1,30 @@
-"""Each number's state: opted out or not (STOP, START), and the language it chose.
+"""Each number's state: opted out or not (STOP, START), the language it chose, and whether the
+line has answered it before (it has a row: the first reply carried the first_text notice).
 
 Only a keyed hash of a number is kept (`numbers.number_hash`), never the number itself; an
-opt-out is kept while the line runs, because it must be honoured for good.
+opt-out is kept while the line runs, because it must be honoured for good. A row that says only
+"answered" is deleted after the retention period (purge.py).
 """
 from __future__ import annotations
 
 import logging
 import os
 import threading
-from typing import Callable
+import time
+from typing import Callable, NamedTuple
 
 from .database import Database, guarded, now
 from .schema import numbers
 
 log = logging.getLogger(__name__)
+
+
+class NumberState(NamedTuple):
+    """What the store knows of a number, from its one row (no row: all defaults)."""
+
+    opted_out: bool = False
+    language: str | None = None  # the language it chose, if any
+    answered: bool = False  # the line has answered it before (any row: answered, STOP, START, a language)
 
 
 class OptOuts:
@@ -22,6 +33,9 @@ class OptOuts:
         self.hash = hash_number
         self._reader = threading.local()  # each thread's connection for state_of
         self._state_sql = f"SELECT opted_out, language FROM numbers WHERE number_hash = {db.mark}"
+        self._answered_sql = ("INSERT INTO numbers (number_hash, opted_out, updated_at, revision, answered_at) "
+                              f"VALUES ({db.mark}, {db.mark}, {db.mark}, 0, {db.mark}) "
+                              "ON CONFLICT (number_hash) DO NOTHING RETURNING number_hash")
 
     @guarded
     def set_opted_out(self, number: str, opted_out: bool) -> int:
@@ -39,8 +53,8 @@ class OptOuts:
             return conn.execute(stmt).scalar_one()
 
     @guarded
-    def state_of(self, number: str) -> tuple[bool, str | None]:
-        """(opted out?, the language the number chose, if any), in one read.
+    def state_of(self, number: str) -> NumberState:
+        """(opted out?, the language the number chose, if any, answered before?), in one read.
 
         Every text and call asks this, so it is one plain query on a driver connection that
         each thread keeps for it (checking a connection out of the pool and back in each time
@@ -49,7 +63,19 @@ class OptOuts:
         away and the read is tried once more on a fresh one, checked by the pool's pre-ping."""
         self.db.ensure()
         rows = self.run(self._state_sql, (self.hash(number),), again=True)
-        return (bool(rows[0][0]), rows[0][1]) if rows else (False, None)
+        return NumberState(bool(rows[0][0]), rows[0][1], True) if rows else NumberState()
+
+    @guarded
+    def set_answered(self, number: str) -> bool:
+        """Remember that the line has answered `number` (so its next reply carries no first_text
+        notice); True if this made its row. A row already there (an opt-out, a language) is left
+        exactly as it is. One statement on this thread's kept connection (autocommit: one round
+        trip), in the writers' turn, tried again on a fresh one if that fails: writing it twice
+        changes nothing."""
+        self.db.ensure()
+        at = self.db.time(time.time())
+        with self.db.turn():
+            return bool(self.run(self._answered_sql, (self.hash(number), False, at, at), again=True))
 
     def run(self, sql: str, params: tuple, again: bool) -> list[tuple]:
         """One statement on this thread's kept connection (autocommit: one round trip), and its

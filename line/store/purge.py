@@ -3,7 +3,11 @@
 - `unmatched` rows are deleted after the retention period (LINE_RETENTION_DAYS, 90 days by
   default), and the per-call keys of older `events` are cleared;
 - `texts_sent` rows are deleted after two days (the daily limits look back one day);
-- `seen_requests` (the keyed hashes of Twilio's ids of handled requests) after the retention period.
+- `seen_requests` (the keyed hashes of Twilio's ids of handled requests) after the retention period;
+- `numbers` rows that say only that the line answered the number (made by its first reply:
+  `answered_at` set, not opted out, no language, no STOP or START since) after the retention
+  period from that first reply, so the number gets the first_text notice again. Opt-outs,
+  opt-ins and language choices are never deleted.
 """
 from __future__ import annotations
 
@@ -11,10 +15,10 @@ import logging
 import time
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 
 from .database import Database, now, reason
-from .schema import events, seen_requests, texts_sent, unmatched
+from .schema import events, numbers, seen_requests, texts_sent, unmatched
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +26,10 @@ DEFAULT_RETENTION_DAYS = 90
 TEXTS_SENT_KEPT = timedelta(days=2)  # the daily limit looks back one day
 PURGE_EVERY = 3600.0  # seconds between purges while the line runs
 DELETE_BATCH = 500  # seen request ids deleted in one write
+# A `numbers` row that says nothing but "the line answered this number": never an opt-out, an
+# opt-in (revision counts STOP and START writes) or a language choice.
+ANSWERED_ONLY = and_(numbers.c.answered_at.is_not(None), numbers.c.opted_out.is_(False), numbers.c.language.is_(None),
+                     numbers.c.revision == 0)
 
 
 class Purge:
@@ -32,7 +40,8 @@ class Purge:
 
     def __call__(self, retention_days: int | None = None) -> dict[str, int]:
         """Delete not-understood texts past the retention period, clear the per-call keys of older
-        events, and delete the records of texts sent from calls once the limits no longer need them."""
+        events, delete the records of texts sent from calls once the limits no longer need them,
+        and forget numbers the line only answered, that long ago."""
         self.db.ensure()
         days = self.retention_days if retention_days is None else retention_days
         cutoff = now() - timedelta(days=days)
@@ -44,6 +53,8 @@ class Purge:
                     .values(call_hash=None)).rowcount,
                 "sent-text records deleted": conn.execute(
                     delete(texts_sent).where(texts_sent.c.at < now() - TEXTS_SENT_KEPT)).rowcount,
+                "answered numbers forgotten": conn.execute(
+                    delete(numbers).where(ANSWERED_ONLY, numbers.c.answered_at < cutoff)).rowcount,
             }
         done["seen request ids deleted"] = self._seen_requests(cutoff)
         self._last = time.monotonic()

@@ -20,6 +20,10 @@ numbers = Table(
     Column("language", String(8)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("revision", Integer, nullable=False, server_default="0"),  # version 2
+    # When the line first answered the number, on a row made for that alone (version 5): such a
+    # row says only "answered" and goes after the retention period (purge.py). NULL on rows made
+    # by STOP, START or a language choice, which are kept.
+    Column("answered_at", DateTime(timezone=True)),
 )
 events = Table(
     "events", metadata,
@@ -87,10 +91,18 @@ def _v4_lean_seen_requests(conn: Connection) -> None:
         conn.execute(text("DROP INDEX IF EXISTS ix_seen_requests_at"))
 
 
+def _v5_answered_at(conn: Connection) -> None:
+    """numbers.answered_at: a row made only because the line answered the number (its first
+    reply carried the first_text notice), so it can be told from an opt-out and purged."""
+    kind = numbers.c.answered_at.type.compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE numbers ADD COLUMN answered_at {kind}"))
+
+
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (2, _v2_call_key_and_revision),
     (3, _v3_seen_requests),
     (4, _v4_lean_seen_requests),
+    (5, _v5_answered_at),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
