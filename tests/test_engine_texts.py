@@ -122,6 +122,7 @@ TABLE = [
     (FIRST, "HELP", "sms", ["en.sms:help"], "en", "help", "answered", [Answered()]),
     (FIRST, "AYUDA", "sms", ["es.sms:help"], "es", "help", "answered", [Answered()]),
     (FIRST, "who is this", "sms", ["en.sms:help"], "en", "help", "answered", [Answered()]),
+    (ANSWERED, "who is this", "whatsapp", ["en.sms:whatsapp_help"], "en", "help", "answered", []),  # no rates notice on WhatsApp
     (FIRST, "HELP", "whatsapp", ["en.sms:whatsapp_help"], "en", "help", "answered", [Answered()]),
     # an opt-out: no notice before its confirmation (or Twilio's); the opt-out makes the number known
     (FIRST, "STOP", "sms", [], "en", "stop", "opted_out", [OptOut(True)]),
@@ -151,6 +152,9 @@ def test_texts(texter, body, channel, replies, lang, step, outcome, changes):
     (Texter(), "no more texts, im having chest pain and cant breathe", "sms", "emergency", "en"),
     (Texter(), "ya no me manden mensajes, me quiero morir", "sms", "crisis", "es"),
     (OUT, "stop texting me i want to kill myself", "sms", "crisis", "en"),  # opted out already: no second confirmation
+    (Texter(), "ya no me manden mensajes, me quiero suicidar", "sms", "crisis", "es"),  # a typo-forgiven cue counts
+    (Texter(), "no me escriban más, me voy a quitar la vida", "sms", "crisis", "es"),
+    (Texter(), "stop texting me im going to overdose", "sms", "crisis", "en"),
 ])
 def test_an_opt_out_that_says_the_texter_may_be_in_danger_gets_the_safe_answer_first(texter, body, channel, safe, lang):
     """Safety before anything else, even in a goodbye: the emergency or crisis words first, then the
@@ -160,6 +164,20 @@ def test_an_opt_out_that_says_the_texter_may_be_in_danger_gets_the_safe_answer_f
     assert list(got.texts) == [LIB.language(lang).intents[safe].text, *confirmation]
     assert (got.step, got.outcome) == ("stop", "opted_out")
     assert list(got.changes) == [OptOut(True), Usage(channel, lang, "stop", "opted_out"), Usage(channel, lang, safe, "answered")]
+
+
+@pytest.mark.parametrize("texter, body, safe, lang", [
+    (UNKNOWN, "I want to kill myself", "crisis", "en"),
+    (UNKNOWN, "me quiero morir", "crisis", "es"),
+    (OUT, "i cant breathe", "emergency", "en"),
+    (OUT_ES, "me quiero morir", "crisis", "es"),
+])
+def test_danger_gets_the_safe_words_even_when_the_line_would_say_nothing_else(texter, body, safe, lang):
+    """A texter who opted out, or whose state the store cannot tell, still gets the emergency or
+    crisis words (alone) when the message says they may be in danger; nothing else is recorded."""
+    got = answer(LIB, texter, body, "sms")
+    assert list(got.texts) == [LIB.language(lang).intents[safe].text]
+    assert list(got.changes) == [Usage("sms", lang, safe, "answered")]
 
 
 @pytest.mark.parametrize("body", ["STOP", "END", "stop texting me", "please stop sending these", "cancel my texts",
@@ -268,7 +286,7 @@ def test_the_safe_words_come_first_and_alone_to_a_new_number():
 
 def test_the_notice_says_what_the_line_is_not_and_where_to_call():
     for code, words in [("en", ["general information", "not medical advice", "emergency", "911"]),
-                        ("es", ["información general", "no es un consejo médico", "emergencia", "911"])]:
+                        ("es", ["información general", "no ofrece consejos médicos", "emergencia", "911"])]:
         notice = LIB.language(code).sms["first_text"]
         assert all(w in notice.lower() for w in words), (code, notice)
         assert LIB.language(code).line_name in notice

@@ -472,3 +472,10 @@ def test_what_comes_first_is_said_by_each_entry_not_by_intent_names_in_the_match
     assert Matcher(entries).understand("should i eat sushi").target == frame
     entries[1] = Entry(subject, cues=("sushi",), subject=True)
     assert Matcher(entries).understand("should i eat sushi").target == subject
+
+
+@pytest.mark.parametrize("text", ["who is this sending me texts", "who is this line for", "who is this"])
+def test_asking_who_the_line_is_gets_help(text):
+    """"who is this" followed by a word that tells something is not always a topic question: asked
+    of the line itself, it is help (what the line is), never "we did not understand"."""
+    assert meaning(EN, text) == ("command", "help")

@@ -11,6 +11,7 @@ import os
 import random
 import secrets
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -465,6 +466,33 @@ def test_sqlite_writers_in_every_process_take_turns(tmp_path):
         holder.join(30)
     assert revisions == [2]  # the other worker's STOP went in first, in its turn; this START after it
     assert store.is_opted_out(NUMBER) is False
+    store.dispose()
+
+
+def test_a_turn_held_too_long_by_another_worker_is_the_database_being_unavailable(tmp_path):
+    """A worker stopped in the middle of a write must not stop every answer: a write that has not
+    had its turn within the wait fails as the database being away (answers go on without it)."""
+    from line.store.database import PAUSE_AFTER_SLOW_FAILURE, StoreUnavailable
+
+    url = f"sqlite:///{tmp_path / 'line.db'}"
+    store = Store(url, SECRET)
+    store.upgrade()
+    store.db.turn.wait = 0.5
+    ctx = multiprocessing.get_context("spawn")
+    held, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_the_writers_turn, args=(url, held, release))
+    holder.start()
+    try:
+        assert held.wait(30)
+        with pytest.raises(StoreUnavailable):
+            store.set_opted_out(NUMBER, False)
+    finally:
+        release.set()
+        holder.join(30)
+    # As after any slow failure, the store answers without the database for a moment; then the
+    # write has its turn, after the other worker's.
+    time.sleep(PAUSE_AFTER_SLOW_FAILURE + 0.1)
+    assert store.set_opted_out(NUMBER, False) == 2
     store.dispose()
 
 

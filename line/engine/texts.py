@@ -3,7 +3,8 @@
 In order: compliance words (opt-out, opt-in, help; opt-out in plain words too) first, whatever
 else the texter's state (an opt-out that also says the texter may be in danger gets the emergency
 or crisis answer before its confirmation); then what the words mean (understand.py): a language's name; an
-opted-out texter hears nothing more; an intent (an emergency or a crisis first, then a person,
+opted-out texter hears nothing more (but the emergency or crisis words, to a message that says
+they may be in danger, as does a texter whose state the store cannot tell); an intent (an emergency or a crisis first, then a person,
 feelings, a personal question, something not covered, thanks: content/<lang>/intents.yaml), a
 topic, a menu; words nobody understood get the menu and, if one is likely, a keyword.
 
@@ -80,18 +81,28 @@ def failed(library: Library) -> TextAnswer:
 def _safe_answer_first(library: Library, texter: Texter, body: str, channel: str, stop: TextAnswer) -> TextAnswer:
     """An opt-out that also says the texter may be in danger ("stop texting me, I want to die"):
     the emergency or crisis answer comes first, then the confirmation. The opt-out is recorded as
-    asked; the safe words are the last the line sends, not something it keeps sending.
+    asked; the safe words are the last the line sends, not something it keeps sending."""
+    safe = _safe_words(library, texter, body, channel)
+    if safe is None:
+        return stop
+    return replace(stop, texts=(*safe.texts, *stop.texts), changes=(*stop.changes, *safe.changes))
 
-    Only danger said in so many words counts here (an emergency's or a crisis's own cues, as
-    written: typos=False): the message is first of all an opt-out, and Twilio's END, or "dejen de
-    mandarme mensajes" read with a typo forgiven, must not be answered as a crisis."""
-    own = library.language(texter.language)
-    for lang in (own, *(lg for lg in library.languages.values() if lg is not own)):
-        found = lang.matcher.understand(body, "sms", typos=False)
-        if found is not None and found.safety:
-            return TextAnswer((lang.intents[found.target.id].text, *stop.texts), stop.lang, stop.step, stop.outcome,
-                              (*stop.changes, Usage(channel, lang.code, found.target.id, "answered")))
-    return stop
+
+def _safe_words(library: Library, texter: Texter, body: str, channel: str) -> TextAnswer | None:
+    """The emergency or crisis answer alone, when `body` says one in so many words (a cue, typos
+    forgiven), for a message the line would otherwise not answer with it: an opt-out, a texter
+    who opted out, a texter whose state the store cannot tell. Resemblance to an example does not
+    count here (Twilio's END looks like "ending it")."""
+    words = normalize(body)
+    # The texter's chosen language first; otherwise the language whose words these are.
+    langs = sorted(library.languages.values(), reverse=True,
+                   key=lambda lg: (lg.code == texter.language, lg.matcher.known_words(words)))
+    for lang in langs:
+        found = lang.matcher.understand(words, "sms")
+        if found is not None and found.safety and found.how != "example":
+            step = found.target.id
+            return TextAnswer((lang.intents[step].text,), lang.code, step, "answered", (Usage(channel, lang.code, step, "answered"),))
+    return None
 
 
 def answer(library: Library, texter: Texter, body: str, channel: str = "sms") -> TextAnswer:
@@ -120,8 +131,8 @@ def answer(library: Library, texter: Texter, body: str, channel: str = "sms") ->
         return _told(texter, done("help", "answered", help_text))
 
     default = library.language(None)
-    if not texter.known:
-        return failed(library)  # whether they opted out cannot be told: only where help is
+    if not texter.known:  # whether they opted out cannot be told: only where help is, or the safe words
+        return _safe_words(library, texter, body, channel) or failed(library)
     words = normalize(body)  # once, for every language and both passes of the matcher
     lang = library.language(texter.language)
     meaning = understand(library, lang, words, "sms", chosen=texter.language is not None)
@@ -133,8 +144,10 @@ def answer(library: Library, texter: Texter, body: str, channel: str = "sms") ->
                             (ChooseLanguage(named.code), Usage(channel, named.code, "language", outcome)))
         return chosen if texter.opted_out else _first(library, texter, channel, chosen)
     if texter.opted_out:
-        # The line keeps quiet as promised (on SMS Twilio would refuse to deliver its words anyway).
-        return TextAnswer((), default.code, "blocked", "opted_out", (Usage(channel, default.code, "blocked", "opted_out"),))
+        # The line keeps quiet as promised (on SMS Twilio would refuse to deliver its words anyway),
+        # except for the safe words to a message that says the texter is in danger.
+        return _safe_words(library, texter, body, channel) or TextAnswer(
+            (), default.code, "blocked", "opted_out", (Usage(channel, default.code, "blocked", "opted_out"),))
     lang = library.languages[meaning.lang]
     if meaning.kind == "nothing":
         return _first(library, texter, channel, TextAnswer(
@@ -144,7 +157,8 @@ def answer(library: Library, texter: Texter, body: str, channel: str = "sms") ->
         named = lang.item(meaning.also) if meaning.also else None
         step, text = meaning.id, lang.intents.reply_text(meaning.id, named)
     elif meaning.kind == "command" and meaning.id == "help":  # "who is this?"
-        return _told(texter, TextAnswer((lang.sms["help"],), lang.code, "help", "answered",
+        help_text = lang.sms["whatsapp_help" if channel == "whatsapp" else "help"]
+        return _told(texter, TextAnswer((help_text,), lang.code, "help", "answered",
                                         (Usage(channel, lang.code, "help", "answered"),)))
     elif meaning.kind == "topic":
         step, text = meaning.id, lang.topics[meaning.id].text

@@ -166,11 +166,16 @@ class WriteTurns:
     sleeps and looks again (1, 2, 5 ... 100 ms between looks): under load a text waited hundreds of
     milliseconds for a write that took a tenth of one. So the line's writers take turns before
     they ask SQLite: a lock among a process's threads, and an flock on a file beside the database
-    among processes (the kernel wakes the next writer as soon as the last is done). Nested turns
-    in one thread are one turn. PostgreSQL needs none: its writers wait on each other's rows."""
+    among processes, looked at again every half millisecond while another process has it. Nested
+    turns in one thread are one turn. A turn not had within `wait` seconds (SQLite's own limit) is
+    the database being unavailable: a worker stopped while writing must not stop every answer.
+    PostgreSQL needs none: its writers wait on each other's rows."""
 
-    def __init__(self, path: Path | None):
+    POLL = 0.0005
+
+    def __init__(self, path: Path | None, wait: float = 10.0):
         self.path = path  # None: nothing to take turns on (PostgreSQL, or SQLite in memory)
+        self.wait = wait
         self._lock = threading.RLock()
         self._depth = 0
         self._held: tuple[int, int] | None = None  # (pid, fd): a file opened before a fork is the parent's
@@ -180,16 +185,30 @@ class WriteTurns:
             self._held = (os.getpid(), os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         return self._held[1]
 
+    def _take_the_file(self, deadline: float) -> None:
+        fd = self._fd()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreUnavailable(f"another worker has held the database's write turn for {self.wait:g} s")
+                time.sleep(self.POLL)
+
     @contextmanager
     def __call__(self):
         if self.path is None:
             yield
             return
-        with self._lock:
+        deadline = time.monotonic() + self.wait
+        if not self._lock.acquire(timeout=self.wait):
+            raise StoreUnavailable(f"this worker's writes have waited {self.wait:g} s for their turn")
+        try:
             self._depth += 1
             try:
                 if self._depth == 1:
-                    fcntl.flock(self._fd(), fcntl.LOCK_EX)
+                    self._take_the_file(deadline)
                 try:
                     yield
                 finally:
@@ -197,6 +216,8 @@ class WriteTurns:
                         fcntl.flock(self._fd(), fcntl.LOCK_UN)
             finally:
                 self._depth -= 1
+        finally:
+            self._lock.release()
 
 
 def _sqlite_file(url: str) -> Path | None:
