@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -440,30 +441,42 @@ def _hold_the_writers_turn(url: str, held, release) -> None:
     store.dispose()
 
 
-def test_sqlite_writers_in_every_process_take_turns(tmp_path):
-    """SQLite lets one writer in at a time and makes the others sleep and look again, which kept
-    texts waiting hundreds of milliseconds under load. So writers take turns before they ask
-    SQLite: while another worker has the turn, a write here waits, and goes in after it."""
-    url = f"sqlite:///{tmp_path / 'line.db'}"
-    store = Store(url, SECRET)
-    store.upgrade()
+@contextmanager
+def another_worker_holding_the_writers_turn(url: str):
+    """Another process takes the writers' turn on the SQLite database at `url` and keeps it until
+    told (the `release` event this yields); inside its turn it writes STOP for NUMBER."""
     ctx = multiprocessing.get_context("spawn")
     held, release = ctx.Event(), ctx.Event()
     holder = ctx.Process(target=_hold_the_writers_turn, args=(url, held, release))
     holder.start()
     try:
         assert held.wait(30)
-        revisions = []
+        yield release
+    finally:
+        release.set()
+        holder.join(30)
+
+
+def sqlite_store(tmp_path) -> tuple[str, Store]:
+    url = f"sqlite:///{tmp_path / 'line.db'}"
+    store = Store(url, SECRET)
+    store.upgrade()
+    return url, store
+
+
+def test_sqlite_writers_in_every_process_take_turns(tmp_path):
+    """SQLite lets one writer in at a time and makes the others sleep and look again, which kept
+    texts waiting hundreds of milliseconds under load. So writers take turns before they ask
+    SQLite: while another worker has the turn, a write here waits, and goes in after it."""
+    url, store = sqlite_store(tmp_path)
+    revisions = []
+    with another_worker_holding_the_writers_turn(url) as release:
         writer = threading.Thread(target=lambda: revisions.append(store.set_opted_out(NUMBER, False)))
         writer.start()
         writer.join(0.5)
         assert writer.is_alive() and not revisions  # waiting for the other worker's turn to end
         release.set()
         writer.join(30)
-        holder.join(30)
-    finally:
-        release.set()
-        holder.join(30)
     assert revisions == [2]  # the other worker's STOP went in first, in its turn; this START after it
     assert store.is_opted_out(NUMBER) is False
     store.dispose()
@@ -474,21 +487,11 @@ def test_a_turn_held_too_long_by_another_worker_is_the_database_being_unavailabl
     had its turn within the wait fails as the database being away (answers go on without it)."""
     from line.store.database import PAUSE_AFTER_SLOW_FAILURE, StoreUnavailable
 
-    url = f"sqlite:///{tmp_path / 'line.db'}"
-    store = Store(url, SECRET)
-    store.upgrade()
+    url, store = sqlite_store(tmp_path)
     store.db.turn.wait = 0.5
-    ctx = multiprocessing.get_context("spawn")
-    held, release = ctx.Event(), ctx.Event()
-    holder = ctx.Process(target=_hold_the_writers_turn, args=(url, held, release))
-    holder.start()
-    try:
-        assert held.wait(30)
+    with another_worker_holding_the_writers_turn(url):
         with pytest.raises(StoreUnavailable):
             store.set_opted_out(NUMBER, False)
-    finally:
-        release.set()
-        holder.join(30)
     # As after any slow failure, the store answers without the database for a moment; then the
     # write has its turn, after the other worker's.
     time.sleep(PAUSE_AFTER_SLOW_FAILURE + 0.1)
