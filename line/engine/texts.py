@@ -85,7 +85,10 @@ def _safe_answer_first(library: Library, texter: Texter, body: str, channel: str
     safe = _safe_words(library, texter, body, channel)
     if safe is None:
         return stop
-    return replace(stop, texts=(*safe.texts, *stop.texts), changes=(*stop.changes, *safe.changes))
+    texts = (*safe.texts, *stop.texts)
+    if channel == "whatsapp":  # one message, so the safe words cannot arrive after the goodbye
+        texts = ("\n\n".join(texts),)
+    return replace(stop, texts=texts, changes=(*stop.changes, *safe.changes))
 
 
 def _safe_words(library: Library, texter: Texter, body: str, channel: str) -> TextAnswer | None:
