@@ -96,16 +96,12 @@ def _safe_words(library: Library, texter: Texter, body: str, channel: str) -> Te
     forgiven), for a message the line would otherwise not answer with it: an opt-out, a texter
     who opted out, a texter whose state the store cannot tell. Resemblance to an example does not
     count here (Twilio's END looks like "ending it")."""
-    words = normalize(body)
-    # The texter's chosen language first; otherwise the language whose words these are.
-    langs = sorted(library.languages.values(), reverse=True,
-                   key=lambda lg: (lg.code == texter.language, lg.matcher.known_words(words)))
-    for lang in langs:
-        found = lang.matcher.understand(words, "sms")
-        if found is not None and found.safety and found.how != "example":
-            step = found.target.id
-            return TextAnswer((lang.intents[step].text,), lang.code, step, "answered", (Usage(channel, lang.code, step, "answered"),))
-    return None
+    meaning = understand(library, library.language(texter.language), normalize(body), "sms",
+                         chosen=texter.language is not None)  # an emergency or a crisis in any language first
+    if meaning.kind != "intent" or not meaning.safety or meaning.how == "example":
+        return None
+    return TextAnswer((library.languages[meaning.lang].intents[meaning.id].text,), meaning.lang, meaning.id, "answered",
+                      (Usage(channel, meaning.lang, meaning.id, "answered"),))
 
 
 def answer(library: Library, texter: Texter, body: str, channel: str = "sms") -> TextAnswer:
