@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 _UPGRADE_LOCK = 7_241_950_318  # pg_advisory_xact_lock key: "the line's schema"
 SLOW_FAILURE_SECONDS = 0.5  # a database that fails this slowly is timing out, not refusing
 PAUSE_AFTER_SLOW_FAILURE = 2.0  # ... so for this long, answers do not wait on it again
+SQLITE_WAIT = 10.0  # seconds a write waits for SQLite's lock, and for its turn before that (WriteTurns)
 
 
 def normalize_url(url: str) -> str:
@@ -173,7 +174,7 @@ class WriteTurns:
 
     POLL = 0.0005
 
-    def __init__(self, path: Path | None, wait: float = 10.0):
+    def __init__(self, path: Path | None, wait: float = SQLITE_WAIT):
         self.path = path  # None: nothing to take turns on (PostgreSQL, or SQLite in memory)
         self.wait = wait
         self._lock = threading.RLock()
@@ -232,7 +233,7 @@ def _engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 10}, hide_parameters=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_WAIT}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record):
