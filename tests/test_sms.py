@@ -3,7 +3,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from conftest import NUMBER, Twilio, make_settings
+from conftest import NUMBER, Twilio, make_settings, message_sid, replies as parse_replies
 from line import create_app
 from line.content import load_library
 from line.sms_encoding import count
@@ -132,23 +132,29 @@ def test_every_reply_is_plain_gsm7_in_at_most_two_segments(twilio):
             assert c.segments <= 2, (body, c.units)
 
 
-@pytest.mark.parametrize("body", [
-    "",
-    " ",
-    "x" * 1600,
-    "side effects " * 130,
-    "😀😀😀",
-    "side effects 🙏",
-    "<Response><Say>hi</Say></Response>",
-    "]]><Message>forged</Message>",
-    "&amp; &lt; \x00 \u202e",
-    "+1 (555) 555-0123 call me at me@example.com",
+@pytest.mark.parametrize("body, foreign", [
+    ("", None),
+    (" ", None),
+    ("x" * 1600, "xxxx"),
+    ("side effects " * 130, None),
+    ("😀😀😀", "😀"),
+    ("side effects 🙏", "🙏"),
+    ("<Response><Say>hi</Say></Response>", "Say"),
+    ("]]><Message>forged</Message>", "forged"),
+    ("&amp; &lt; \x00 \u202e", "\u202e"),
+    ("+1 (555) 555-0123 call me at me@example.com", "me@example.com"),
 ])
-def test_odd_bodies_get_a_valid_short_answer(twilio, body):
-    replies = twilio.text(body)
+def test_odd_bodies_get_a_valid_short_answer_that_never_repeats_them(twilio, body, foreign):
+    """One short valid reply, and the texter's words never come back in it: markup in a body cannot
+    forge a message or a <Say>, and a number or address someone typed is not sent back to the phone."""
+    response = twilio.post("/sms", {"Body": body, "From": twilio.from_number(NUMBER), "MessageSid": message_sid()})
+    replies = parse_replies(response)
     assert len(replies) == 1
     assert count(replies[0]).segments <= 2
-    assert "forged" not in replies[0] or "side" in replies[0]
+    if foreign is not None:
+        assert foreign not in replies[0]
+        assert foreign.encode() not in response.data
+    assert b"<Say" not in response.data and b"]]>" not in response.data
 
 
 def test_missing_fields_still_get_an_answer(twilio):
