@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .config import Settings
 from .limits import Limits, RateLimitedTexter
 from .reload import LiveLibrary
+from .replays import Replays
 from .runtime import Runtime, runtime
 from .store import Store, load_secret
 from .audio import AudioFiles
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["line_limits"] = limits
     app.extensions["line"] = Runtime(settings=settings, store=store, check_signature=check,
                                      texter=RateLimitedTexter(Texter(settings, store), limits), content=content,
-                                     audio=AudioFiles(settings.audio_dir, settings.audio_mode == "files"))
+                                     audio=AudioFiles(settings.audio_dir, settings.audio_mode == "files"),
+                                     replays=Replays.for_settings(settings, store))
 
     from . import audio, preview, sms, voice
     from .engine.calls import Event

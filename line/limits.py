@@ -48,6 +48,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
+from .backoff import Backoff
 from .outbound import reachable
 from .runtime import PREVIEW, runtime
 from .engine import memo
@@ -64,7 +65,6 @@ COMPLIANCE_WORDS = frozenset({
     "ALTO", "PARAR", "CANCELAR", "BAJA", "DETENER", "INICIO", "COMENZAR", "AYUDA",
 })
 
-MAX_RETRY_SECONDS = 32  # an unreachable storage is tried again after 1, 2, 4 ... 32 seconds
 REDIS_TIMEOUT = 0.5  # seconds: an unreachable Redis must not hold an answer up for long
 BREACH_LOG_MEMORY = 10_000  # numbers over a limit each worker remembers
 
@@ -161,26 +161,18 @@ class Counter:
         self.uri_scheme = urlsplit(uri).scheme or uri
         self.shared = FixedWindowRateLimiter(make_storage(uri))
         self.local = FixedWindowRateLimiter(QuietMemoryStorage())
-        self._retry_at = 0.0
-        self._pause = 1.0
-        self._failing = False
+        self.backoff = Backoff(log, f"rate limit storage unreachable ({self.uri_scheme}, %s); counting in each "
+                                    "worker until it is back", f"rate limit storage ({self.uri_scheme}) is back")
 
     def _run(self, method: str, items: list[RateLimitItem], *identifiers: str):
         """Call `method` of the limiter for every item (all of them, so each window counts)."""
-        if time.monotonic() >= self._retry_at:
+        if self.backoff.due():
             try:
                 result = [getattr(self.shared, method)(item, *identifiers) for item in items]
             except Exception as exc:
-                if not self._failing:
-                    log.warning("rate limit storage unreachable (%s, %s); counting in each worker until it "
-                                "is back", self.uri_scheme, type(exc).__name__)
-                self._failing = True
-                self._retry_at = time.monotonic() + self._pause
-                self._pause = min(MAX_RETRY_SECONDS, self._pause * 2)
+                self.backoff.failed(exc)
             else:
-                if self._failing:
-                    log.info("rate limit storage (%s) is back", self.uri_scheme)
-                self._failing, self._pause = False, 1.0
+                self.backoff.succeeded()
                 return result, self.shared
         return [getattr(self.local, method)(item, *identifiers) for item in items], self.local
 

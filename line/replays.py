@@ -17,22 +17,80 @@ line's secret), for LINE_RETENTION_DAYS (the store's `seen_requests`):
   would hang up on a caller whose step Twilio retried).
 
 So a START replayed after a STOP subscribes nobody again. Staff previews are never recorded.
-While the database is unreachable nothing can be recorded, so a message is answered as new (and
-its changes cannot be written either).
+
+Where the ids are kept: where the rate limits count in Redis (LINE_RATE_LIMIT_STORAGE=redis://...),
+a text's ids go there too (`SET key 1 NX EX` for the retention period, under
+LINE_RATE_LIMIT_PREFIX: one round trip, no database write); otherwise in the store's
+`seen_requests`, the embedded default. A call step's ids stay in the store either way: they are
+written with the text's reservation, in one transaction, with what came of it.
+
+Only what a replay could change or cost is remembered: every text (each either sends a reply,
+which costs a text, or changes what the store holds: an opt-out or opt-in, a language, the first
+answer, at least a usage event) and every call step that sends a text. A call step that only
+reads (a menu, a topic, a silence, a transfer) is not: its TwiML goes back to whoever sent the
+request, so a replay of it makes the line call or text nobody; Twilio acts only on the answers to
+its own requests.
+
+While Redis is unreachable the ids go to the store's `seen_requests` instead (logged once; Redis
+is tried again after 1, 2, 4 ... 32 seconds), so replays are still refused. Each place knows only
+what was written there: a text first seen during the outage and sent again after it, or the
+other way round, is answered as new once more. While the database is unreachable too (or without
+Redis, the database alone), nothing can be recorded, so a message is answered as new (and its
+changes cannot be written either).
 """
 from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import urlsplit
 
+import redis
 from flask import request
 
+from .backoff import Backoff
+from .limits import REDIS_TIMEOUT
 from .runtime import PREVIEW, runtime
+from .store import Store
+from .store.seen import SeenInRedis
 
 log = logging.getLogger(__name__)
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 MAX_ID = 128  # Twilio's ids are 34 characters, its tokens a few dozen: no more is remembered
 _quiet_until = 0.0  # when "could not check for replays" may be logged again (once a minute)
+REDIS_SCHEMES = {"redis": "redis", "rediss": "rediss", "redis+unix": "unix"}  # limits' names -> redis-py's
+
+
+class Replays:
+    """Where the ids of texts are remembered: Redis, or the store (see above)."""
+
+    def __init__(self, store: Store, redis_url: str | None = None, prefix: str = "line"):
+        self.store = store
+        self.redis = None
+        scheme = urlsplit(redis_url or "").scheme
+        if scheme in REDIS_SCHEMES:
+            url = REDIS_SCHEMES[scheme] + redis_url[len(scheme):]
+            client = redis.Redis.from_url(url, socket_connect_timeout=REDIS_TIMEOUT, socket_timeout=REDIS_TIMEOUT)
+            self.redis = SeenInRedis(client, prefix, store.hash, store.retention_days)
+        self.backoff = Backoff(log, "could not reach Redis for texts' replay ids (%s); the database keeps them "
+                                    "until it is back", "Redis keeps texts' replay ids again")
+        log.info("texts' replay ids are kept in %s", "Redis" if self.redis is not None else "the database")
+
+    @classmethod
+    def for_settings(cls, settings, store: Store) -> "Replays":
+        return cls(store, settings.rate_limit_storage, settings.rate_limit_prefix)
+
+    def claim(self, *ids: str) -> bool:
+        """True the first time any of these ids is seen, False for a replay; raises when neither
+        Redis nor the database can say."""
+        if self.redis is not None and self.backoff.due():
+            try:
+                first = self.redis.claim(*ids)
+            except redis.RedisError as exc:
+                self.backoff.failed(exc)
+            else:
+                self.backoff.succeeded()
+                return first
+        return self.store.claim(*ids)
 
 
 def token_ids() -> tuple[str, ...]:
@@ -52,7 +110,7 @@ def seen_message() -> bool:
     if not ids:
         return False
     try:
-        first = runtime().store.claim(*ids)
+        first = runtime().replays.claim(*ids)
     except Exception as exc:
         if time.monotonic() >= _quiet_until:
             _quiet_until = time.monotonic() + 60.0

@@ -43,6 +43,7 @@ class Runtime:
     texter: object  # outbound.Texter: texts sent during a call
     content: LiveLibrary
     audio: AudioFiles
+    replays: object  # replays.Replays: where texts' ids are remembered (Redis, or the store)
 
     def library(self) -> Library:
         """The content for this request: one version from its start to its end."""

@@ -298,7 +298,7 @@ def redis_prefix():
         pytest.fail(f"these tests need Redis on 127.0.0.1:6379 ({exc})")
     prefix = f"line-test-{uuid.uuid4().hex}"
     yield prefix
-    keys = list(client.scan_iter(f"LIMITS:LIMITER/{prefix}/*"))
+    keys = [*client.scan_iter(f"LIMITS:LIMITER/{prefix}/*"), *client.scan_iter(f"{prefix}/seen/*")]  # counts, replay ids
     if keys:
         client.delete(*keys)
     assert not list(client.scan_iter(f"*{prefix}*"))
