@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import select
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
+from flask import Blueprint, abort, current_app, send_from_directory
 
 log = logging.getLogger(__name__)
 
@@ -213,10 +215,8 @@ def prune(folder: Path, keep: set[str]) -> int:
 
 
 # -- serving ---------------------------------------------------------------------------------
-from flask import Blueprint, abort, current_app, send_from_directory  # noqa: E402
-
 bp = Blueprint("audio", __name__)
-_CLIP = __import__("re").compile(r"^[0-9a-f]{32}\.wav$")
+_CLIP = re.compile(r"^[0-9a-f]{32}\.wav$")
 
 
 @bp.get("/audio/<name>")

@@ -33,11 +33,7 @@ def serve(host: str, port: int, allow_unsigned: bool) -> None:
         )
     from . import create_app
 
-    try:
-        app = create_app(settings)
-    except ContentError as exc:
-        _print_problems(exc.problems)
-        sys.exit(1)
+    app = _or_exit(create_app, settings)
     click.echo(f"The line is listening on http://{host}:{port}  (POST /sms, POST /voice, GET /healthz)")
     app.run(host=host, port=port)
 
@@ -98,8 +94,14 @@ def audio(prune: bool) -> None:
 
 def _library_or_exit(settings: Settings):
     """The content as published, or its problems on stderr and exit status 1."""
+    return _or_exit(load_library, settings.content_dir)
+
+
+def _or_exit(make, *args):
+    """`make(*args)` (the content, or the line made with it), or the content's problems on stderr
+    and exit status 1."""
     try:
-        return load_library(settings.content_dir)
+        return make(*args)
     except ContentError as exc:
         _print_problems(exc.problems)
         sys.exit(1)
@@ -221,11 +223,7 @@ def try_line() -> None:
         settings = Settings.from_env(twilio_auth_token=secrets.token_hex(16), allow_unsigned=False, **overrides)
     from . import create_app
 
-    try:
-        app = create_app(settings)
-    except ContentError as exc:
-        _print_problems(exc.problems)
-        sys.exit(1)
+    app = _or_exit(create_app, settings)
     interactive = sys.stdin.isatty()
     run_terminal(app, keyboard_reader() if interactive else sys.stdin.readline, click.echo, interactive)
 

@@ -49,7 +49,7 @@ from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from .backoff import Backoff
-from .outbound import reachable
+from .outbound import Sent, Texter, reachable
 from .runtime import PREVIEW, runtime
 from .engine import memo
 from .engine.compliance import compliance_word
@@ -323,9 +323,12 @@ class RateLimitedTexter:
     Only tries that reach Twilio count (sent, or refused there): the store's limits give back a
     reservation Twilio refused, so this is what bounds a number whose texts Twilio keeps refusing."""
 
-    def __init__(self, texter, limits: Limits):
+    def __init__(self, texter: Texter, limits: Limits):
         self.texter = texter
         self.limits = limits
+
+    def answers(self, caller: str) -> bool:
+        return self.texter.answers(caller)
 
     def can_text(self, caller: str) -> bool:
         return self.texter.can_text(caller)
@@ -333,6 +336,3 @@ class RateLimitedTexter:
     def send(self, caller: str, line_number: str, call_sid: str, body: str, step_ids: tuple[str, ...] = ()) -> Sent:
         return self.texter.send(caller, line_number, call_sid, body, step_ids,
                                 gate=lambda: self.limits.take_text_try(caller))
-
-    def __getattr__(self, name: str):
-        return getattr(self.texter, name)

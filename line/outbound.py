@@ -23,7 +23,7 @@ import functools
 import logging
 import re
 import time
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Protocol
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
@@ -83,6 +83,16 @@ class Sent(NamedTuple):
 
     outcome: str
     replay: bool = False
+
+
+class TextSender(Protocol):
+    """What the phone line asks of texting (Texter, or limits.RateLimitedTexter in front of it)."""
+
+    def answers(self, caller: str) -> bool: ...
+
+    def can_text(self, caller: str) -> bool: ...
+
+    def send(self, caller: str, line_number: str, call_sid: str, body: str, step_ids: tuple[str, ...] = ()) -> Sent: ...
 
 
 # What a replayed step says: what came of the step the first time (the daily cap is a refusal).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from .store.database import sqlite_file
 
 PRIVATE_UMASK = 0o077  # whatever the line makes from now on: its own user only
 
@@ -31,16 +31,6 @@ def private_tree(folder: Path) -> None:
     _private(folder)
     for path in folder.rglob("*"):
         _private(path)
-
-
-def sqlite_file(url: str) -> Path | None:
-    try:
-        parsed = make_url(url)
-    except Exception:
-        return None
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database)
 
 
 def _private(path: Path) -> None:

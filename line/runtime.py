@@ -6,12 +6,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import current_app, g, has_request_context
+from flask import Blueprint, Response, current_app, g, has_request_context
+from werkzeug.exceptions import HTTPException
 
 from .config import Settings
 from .content import Library
 from .engine.changes import Answered, ChooseLanguage, OptOut, Unmatched, Usage
 from .audio import AudioFiles
+from .outbound import TextSender
 from .reload import LiveLibrary
 from .store import NumberState, Store
 
@@ -40,7 +42,7 @@ class Runtime:
     settings: Settings
     store: Store
     check_signature: Callable[[], object]  # a before_request hook for the webhooks
-    texter: object  # outbound.Texter: texts sent during a call
+    texter: TextSender  # texts sent during a call
     content: LiveLibrary
     audio: AudioFiles
     replays: object  # replays.Replays: where texts' ids are remembered (Redis, or the store)
@@ -130,3 +132,21 @@ class Runtime:
 
 def runtime() -> Runtime:
     return current_app.extensions["line"]
+
+
+def answer_failures(bp: Blueprint, logger: logging.Logger, what: str, answer: Callable[[], Response],
+                    last_resort: Callable[[], Response]) -> None:
+    """Whatever goes wrong in `bp`'s views, Twilio gets valid TwiML with a way forward: `answer()`,
+    the engine's words for a failure (the referral number), or, when not even that can be had (the
+    content unreachable), `last_resort()`, the words written in code (line/twiml.py)."""
+
+    @bp.errorhandler(Exception)
+    def failed(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return exc
+        runtime().failed(logger, what, exc)
+        try:
+            return answer()
+        except Exception:
+            logger.exception("the fallback for a failure failed too; sent the last resort")
+            return last_resort()

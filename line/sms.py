@@ -15,11 +15,10 @@ from functools import lru_cache
 
 from flask import Blueprint, request
 from twilio.twiml.messaging_response import MessagingResponse
-from werkzeug.exceptions import HTTPException
 
 from .engine import memo, texts
 from .replays import seen_message
-from .runtime import runtime, show
+from .runtime import answer_failures, runtime, show
 from .twilio_auth import text_field
 from .twiml import FALLBACK_TEXT, twiml
 
@@ -64,15 +63,12 @@ def incoming_sms():
     return reply(*answer.texts)
 
 
-@bp.errorhandler(Exception)
-def sms_failed(exc: Exception):
-    """Whatever went wrong, Twilio gets valid TwiML with the referral number."""
-    if isinstance(exc, HTTPException):
-        return exc
-    runtime().failed(log, "the text reply failed; sent the fallback", exc)
-    try:
-        answer = texts.failed(runtime().library())
-    except Exception:  # the library itself is unreachable: say the least that helps
-        return reply(FALLBACK_TEXT)
+def failed_answer():
+    """The engine's answer to a text the line failed to answer: the referral number."""
+    answer = texts.failed(runtime().library())
     show(answer)
     return reply(*answer.texts)
+
+
+answer_failures(bp, log, "the text reply failed; sent the fallback", failed_answer,
+                last_resort=lambda: reply(FALLBACK_TEXT))

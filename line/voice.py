@@ -14,7 +14,6 @@ from functools import lru_cache
 
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
 
 from .audio import clip_name
@@ -22,7 +21,7 @@ from .content import Library
 from .engine import calls, memo
 from .engine.calls import Call, CallStep, Event
 from .replays import token_ids
-from .runtime import runtime, show
+from .runtime import answer_failures, runtime, show
 from .speech import split_sentences
 from .twilio_auth import text_field
 from .twiml import last_resort_call, twiml
@@ -113,17 +112,9 @@ def dialed():
     return ask(Event("dialed", status=request.form.get("DialCallStatus", "")))
 
 
-@bp.errorhandler(Exception)
-def voice_failed(exc: Exception):
-    """Whatever went wrong, the caller hears the referral number and is not cut off at once."""
-    if isinstance(exc, HTTPException):
-        return exc
-    runtime().failed(log, "a voice step failed; sent the fallback", exc)
-    try:
-        return quiet_answer(Event("failed"))
-    except Exception:
-        log.exception("the voice fallback failed too")
-        return last_resort_call()
+# Whatever went wrong, the caller hears the referral number and is not cut off at once.
+answer_failures(bp, log, "a voice step failed; sent the fallback", lambda: quiet_answer(Event("failed")),
+                last_resort=last_resort_call)
 
 
 def quiet_answer(event: Event):

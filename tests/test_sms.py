@@ -174,6 +174,15 @@ def test_a_failure_inside_the_handler_still_answers_with_the_referral_number(app
     assert "1-866-820-4505" in reply
 
 
+def test_with_the_content_unreachable_too_a_failure_answers_with_the_referral_number_written_in_code(app, twilio, monkeypatch):
+    def gone(*args, **kwargs):
+        raise OSError("the content folder is gone")
+
+    monkeypatch.setattr(app.extensions["line"].content, "get", gone)
+    assert twilio.text("side effects") == [
+        "Sorry, something went wrong. Please call the NCI referral office at 1-866-820-4505."]
+
+
 def test_a_store_failure_still_answers(app, twilio, monkeypatch):
     store = app.extensions["line"].store
 

@@ -800,6 +800,28 @@ def test_moving_from_sqlite_keeps_opt_outs_and_usage(db_url, tmp_path):
     assert again.exit_code == 1 and "already has usage records" in again.output
 
 
+def test_a_copy_merges_opt_outs_the_newer_write_of_each_number_winning(db_url, tmp_path):
+    """Copying into a database the line already wrote to: for each number the later STOP or START
+    is kept, whichever database it was written in, and a number's revision counts the copy."""
+    source = Store(f"sqlite:///{tmp_path / 'source' / 'line.db'}", SECRET)
+    target = Store(db_url, SECRET)
+    source.upgrade()
+    target.upgrade()
+    first, second = "+15555550901", "+15555550902"
+    target.set_opted_out(first, True)  # the oldest write: the copy's START comes later
+    source.set_opted_out(first, False)
+    source.set_opted_out(second, False)
+    target.set_opted_out(second, True)  # newer than the copy's START: kept
+    target.copy_from(source)
+    assert target.state_of(first).opted_out is False
+    assert target.state_of(second).opted_out is True
+    with target.db.engine.connect() as conn:
+        revisions = dict(conn.execute(text("SELECT number_hash, revision FROM numbers")).all())
+    assert revisions[target.hash(first)] == 2 and revisions[target.hash(second)] == 1
+    source.dispose()
+    target.dispose()
+
+
 # -- reads and queued writes on the answer's path --------------------------------------------------
 def test_usage_times_are_kept_in_utc_and_read_back_the_same(db_url):
     store = Store(db_url, SECRET)

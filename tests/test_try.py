@@ -94,3 +94,16 @@ def test_it_counts_no_usage_and_needs_no_twilio_settings(tmp_path):
 def test_help_lists_the_commands(tmp_path, words):
     output, _ = run(tmp_path, [words, "quit"])
     assert output.count("say <words>") == 2
+
+
+@pytest.mark.parametrize("command", [["try"], ["serve", "--allow-unsigned"]])
+def test_content_with_errors_is_named_on_stderr_and_nothing_starts(tmp_path, content_copy, command, monkeypatch):
+    from flask import Flask
+
+    monkeypatch.setattr(Flask, "run", lambda *a, **k: pytest.fail("the line started with broken content"))
+    (content_copy / "en" / "menu.yaml").write_text("main: [unclosed\n", encoding="utf-8")
+    result = CliRunner(env=env_for(tmp_path, LINE_CONTENT_DIR=str(content_copy))).invoke(main, command, input="quit\n")
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert "content/en/menu.yaml" in result.stderr
+    assert "error(s): callers keep hearing the last good version." in result.stderr
+    assert "Trying the" not in result.output and "listening" not in result.output

@@ -4,10 +4,10 @@ import re
 import pytest
 import responses
 
-from conftest import MOBILE, NUMBER, make_settings
+from conftest import MOBILE, NUMBER, TOKEN, make_settings, twilio_signature
 from line import create_app
 from line.content import load_library
-from phone import LINE_NUMBER, Caller, walk_every_key
+from phone import LINE_NUMBER, Caller, Step, walk_every_key
 
 LIB = load_library("content")
 EN = LIB.language("en")
@@ -199,6 +199,17 @@ def test_slower_pace_without_ssml_pauses_between_sentences(tmp_path, content_cop
     english = [say for say in gather.findall("Say") if say.get("voice") == "alice"]
     assert english and all(say.find("prosody") is None for say in english)
     assert len(gather.findall("Pause")) >= 3
+
+
+def test_with_the_content_unreachable_too_a_caller_hears_the_number_written_in_code_twice(app, caller, monkeypatch):
+    def gone(*args, **kwargs):
+        raise OSError("the content folder is gone")
+
+    monkeypatch.setattr(app.extensions["line"].content, "get", gone)
+    data = {"CallSid": caller.call_sid, "From": NUMBER, "To": LINE_NUMBER}
+    step = Step(caller.client.post("/voice", data=data,
+                                   headers={"X-Twilio-Signature": twilio_signature(TOKEN, "http://localhost/voice", data)}))
+    assert step.hung_up and step.said.count(SPOKEN_PHONE) == 2 and "Sorry, something went wrong" in step.said
 
 
 def test_a_failure_reads_the_number_and_returns_to_the_menu_once(app, caller, monkeypatch):

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, insert, select
 
 from .database import Database
+from .optouts import opt_out_upsert
 from .schema import events, numbers, seen_requests, texts_sent, unmatched
 
 
@@ -25,13 +26,7 @@ def copy_rows(source: Database, target: Database, batch: int = 1000) -> dict[str
     with target.engine.connect() as conn:
         if any(conn.execute(select(func.count()).select_from(t)).scalar() for t in (events, unmatched, texts_sent)):
             raise ValueError(f"{target.safe_url} already has usage records: copy into a new database")
-    upsert = target.upsert()(numbers)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=["number_hash"],
-        set_={"opted_out": upsert.excluded.opted_out, "updated_at": upsert.excluded.updated_at,
-              "revision": numbers.c.revision + 1},
-        where=numbers.c.updated_at < upsert.excluded.updated_at,
-    )
+    upsert = opt_out_upsert(target, newer_only=True)
     copied = {}
     with source.engine.connect() as src, target.write() as dst:
         for table, stmt in ((numbers, upsert), (events, insert(events)), (unmatched, insert(unmatched)),

@@ -221,8 +221,13 @@ class WriteTurns:
             self._lock.release()
 
 
-def _sqlite_file(url: str) -> Path | None:
-    parsed = make_url(url)
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for another database, an in-memory one, or a URL that
+    is not one (Database says what is wrong with it)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
         return None
     return Path(parsed.database)
@@ -264,8 +269,8 @@ class Database:
         self.dialect = self.engine.dialect.name
         # Writes take SQLite's write lock at BEGIN, so they wait their turn instead of failing.
         self.writer = self.engine.execution_options(sqlite_immediate=True)
-        sqlite_file = _sqlite_file(self.url)
-        self.turn = WriteTurns(sqlite_file.with_name(sqlite_file.name + ".writers") if sqlite_file else None)
+        file = sqlite_file(self.url)
+        self.turn = WriteTurns(file.with_name(file.name + ".writers") if file else None)
         self.mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"  # the driver's placeholder
         self.paused_until = 0.0  # see `guarded`
         self.outage = Outage(self.engine.dialect.dbapi)

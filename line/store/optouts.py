@@ -27,6 +27,19 @@ class NumberState(NamedTuple):
     answered: bool = False  # the line has answered it before (any row: answered, STOP, START, a language)
 
 
+def opt_out_upsert(db: Database, newer_only: bool = False):
+    """The write of a number's opt-out (STOP or START): a new row, or, over the row there, its
+    opt-out and time with the revision counted up, so the last write wins. `newer_only` (a copy
+    from another database): only over a row last written before it."""
+    stmt = db.upsert()(numbers)
+    return stmt.on_conflict_do_update(
+        index_elements=["number_hash"],
+        set_={"opted_out": stmt.excluded.opted_out, "updated_at": stmt.excluded.updated_at,
+              "revision": numbers.c.revision + 1},
+        where=numbers.c.updated_at < stmt.excluded.updated_at if newer_only else None,
+    )
+
+
 class OptOuts:
     def __init__(self, db: Database, hash_number: Callable[[str], str]):
         self.db = db
@@ -42,13 +55,8 @@ class OptOuts:
         """Record STOP (True) or START (False) for a number. Returns the write's revision: writes
         to one number are numbered in the order the database applied them, and the last wins."""
         self.db.ensure()
-        stmt = self.db.upsert()(numbers).values(number_hash=self.hash(number), opted_out=opted_out,
-                                                updated_at=now(), revision=1)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["number_hash"],
-            set_={"opted_out": stmt.excluded.opted_out, "updated_at": stmt.excluded.updated_at,
-                  "revision": numbers.c.revision + 1},
-        ).returning(numbers.c.revision)
+        stmt = opt_out_upsert(self.db).values(number_hash=self.hash(number), opted_out=opted_out,
+                                              updated_at=now(), revision=1).returning(numbers.c.revision)
         with self.db.write() as conn:
             return conn.execute(stmt).scalar_one()
 
