@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["line"] = Runtime(settings=settings, store=store, check_signature=check,
                                      texter=RateLimitedTexter(Texter(settings, store), limits), content=content,
                                      audio=AudioFiles(settings.audio_dir, settings.audio_mode == "files"),
-                                     replays=Replays.for_settings(settings, store))
+                                     replays=Replays.for_settings(settings, store), limits=limits)
 
     from . import audio, preview, sms, voice
     from .engine.calls import Event
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         refused = runtime().check_signature()
         if refused is not None:
             return refused
-        return limited_answer() if app.extensions["line_limits"].check(request.blueprint) else None
+        return limited_answer() if runtime().limits.check(request.blueprint) else None
 
     @app.after_request
     def write_usage_after_the_answer(response):

@@ -2,7 +2,8 @@
 
 The page sends each text or key press here as JSON; these handlers pass it to the real
 webhooks through line/simulator.py and answer what the engine decided, as the channel renders
-it. Nothing a preview does is counted as usage, and no text is ever sent (the preview's number is not a phone number).
+it. Nothing a preview does is counted as usage or recorded, and no text is ever sent (the preview's number is not a
+phone number): the page keeps its texter's state (answered, language, opted out) and sends it with each text.
 
 Staff only. Without a password, only from this machine: the request comes from a loopback
 address, names a loopback host, and carries no proxy headers (behind a proxy, remote_addr is the
@@ -19,6 +20,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, render_template,
 
 from .runtime import runtime
 from .simulator import DIAL_OUTCOMES, PRESSABLE, PreviewError, Simulator, check_voice_url, new_call_sid
+from .store import NumberState
 
 bp = Blueprint("preview", __name__, url_prefix="/preview")
 
@@ -129,12 +131,23 @@ def line_refused(exc: PreviewError):
 def sms():
     data = _json_body()
     body = _text_field(data, "body", MAX_TEXT)
-    answered = data.get("answered", False)  # the page's session: answered before (False: a new texter)
-    if not isinstance(answered, bool):
-        raise _Refused("'answered' must be true or false.", 400)
-    simulator = Simulator(_app(), answered=answered)
+    simulator = Simulator(_app(), _texter(data))
     replies = simulator.text(body or "")
-    return jsonify(replies=replies, answered=simulator.answered)
+    return jsonify(replies=replies, **simulator.state._asdict())
+
+
+def _texter(data: dict) -> NumberState:
+    """The page's texter so far, which the page keeps for its session and sends with each text (the
+    line keeps nothing of a preview): answered before, opted out, the language it chose. Absent: a
+    new number's (not answered, not opted out, no language)."""
+    answered, opted_out = data.get("answered", False), data.get("opted_out", False)
+    for name, value in (("answered", answered), ("opted_out", opted_out)):
+        if not isinstance(value, bool):
+            raise _Refused(f"'{name}' must be true or false.", 400)
+    language = data.get("language")
+    if language is not None and language not in runtime().library().languages:
+        raise _Refused("'language' must be one of the line's languages, or null.", 400)
+    return NumberState(opted_out=opted_out, language=language, answered=answered)
 
 
 @bp.post("/voice")

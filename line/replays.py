@@ -49,7 +49,7 @@ from flask import request
 
 from .backoff import Backoff
 from .limits import REDIS_TIMEOUT
-from .runtime import PREVIEW, runtime
+from .runtime import runtime
 from .store import Store
 from .store.seen import SeenInRedis
 
@@ -103,8 +103,6 @@ def seen_message() -> bool:
     """Whether this text (POST /sms) was handled before: its MessageSid or idempotency token seen.
     The first time, its ids are remembered; a text with neither is always new."""
     global _quiet_until
-    if PREVIEW.get():
-        return False
     sid = request.form.get("MessageSid", "").strip()[:MAX_ID]
     ids = (("message:" + sid,) if sid else ()) + token_ids()
     if not ids:

@@ -1,12 +1,11 @@
-"""What every request handler shares: settings, the content in use, the store."""
+"""What every request handler shares: settings, the content in use, the store, the limits."""
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
-from flask import Blueprint, Response, current_app, g, has_request_context
+from flask import Blueprint, Response, current_app, g, has_request_context, request
 from werkzeug.exceptions import HTTPException
 
 from .config import Settings
@@ -14,25 +13,22 @@ from .content import Library
 from .engine.changes import Answered, ChooseLanguage, OptOut, Unmatched, Usage
 from .audio import AudioFiles
 from .outbound import TextSender
+from .preview_runtime import NoLimits, NoReplays, NoTexts, PreviewStore
 from .reload import LiveLibrary
 from .store import NumberState, Store
 
 log = logging.getLogger(__name__)
 
-# True while staff try the line (line/simulator.py): nothing is counted as usage. A context
-# variable, not a header, so no request from outside the process can set it.
-PREVIEW: ContextVar[bool] = ContextVar("line_preview", default=False)
-# While staff try the line: whether the line has answered the preview's texter in this session
-# (the simulator keeps it; the store is never told). Each session starts as a new texter would.
-PREVIEW_ANSWERED: ContextVar[bool] = ContextVar("line_preview_answered", default=False)
-# Set to a list by whoever wants to see what the engine decided in a request made in this
-# process (the simulator, the tests' phone): the channels add each answer they encode to it.
-SHOWN: ContextVar[list | None] = ContextVar("line_shown", default=None)
+# The WSGI environ entry that makes one request use a Runtime other than the app's: a preview's
+# (Runtime.for_preview) or one that shows its answers (Runtime.showing). Set by code in this
+# process through the test client's environ_overrides; no request from outside can set it (a
+# header becomes HTTP_..., never this).
+RUNTIME_KEY = "line.runtime"
 
 
 def show(answer) -> None:
     """Let the simulator (or a test) see the answer a channel is about to encode."""
-    shown = SHOWN.get()
+    shown = runtime().shown
     if shown is not None:
         shown.append(answer)
 
@@ -40,12 +36,30 @@ def show(answer) -> None:
 @dataclass
 class Runtime:
     settings: Settings
-    store: Store
+    store: Store  # or, in a preview, a PreviewStore (line/preview_runtime.py)
     check_signature: Callable[[], object]  # a before_request hook for the webhooks
     texter: TextSender  # texts sent during a call
     content: LiveLibrary
     audio: AudioFiles
     replays: object  # replays.Replays: where texts' ids are remembered (Redis, or the store)
+    limits: object  # limits.Limits: asked by create_app's hook before each webhook
+    shown: list | None = None  # given: the channels add each answer they encode to it
+
+    def for_preview(self, state: NumberState = NumberState()) -> "Runtime":
+        """The line as staff try it (line/simulator.py): the same content, settings and signature
+        check, but nothing recorded, counted, refused as a replay or sent; the preview texter's
+        state (`state`: a new number's by default) is kept by the returned runtime's store alone."""
+        return replace(self, store=PreviewStore(state, self.store.outage), texter=NoTexts(), replays=NoReplays(),
+                       limits=NoLimits(), shown=None)
+
+    def showing(self, shown: list) -> "Runtime":
+        """This runtime, the channels adding each answer they encode to `shown`."""
+        return replace(self, shown=shown)
+
+    def environ(self) -> dict:
+        """What a request made in this process (the test client's environ_overrides) carries to
+        be served by this runtime."""
+        return {RUNTIME_KEY: self}
 
     def library(self) -> Library:
         """The content for this request: one version from its start to its end."""
@@ -68,15 +82,7 @@ class Runtime:
         """Usage is worth keeping, but never worth failing an answer for.
 
         `call` is the call's id (Twilio's CallSid; the store keeps only its keyed hash, to tell
-        where callers leave the menu). A voice step gives it without saying: it is in the request.
-        """
-        if PREVIEW.get():
-            return
-        if call is None and channel == "voice":
-            from flask import has_request_context, request
-
-            if has_request_context():
-                call = request.form.get("CallSid") or None
+        where callers leave the menu)."""
         try:
             self.store.record(channel, language, step, outcome, call=call)
         except Exception:
@@ -84,21 +90,17 @@ class Runtime:
         log.debug("%s %s step=%s outcome=%s", channel, language, step, outcome)  # the store keeps them
 
     def state_of(self, number: str) -> NumberState:
-        """What the store knows of `number`: opted out, its language, answered before. While staff
-        try the line, "answered before" is the preview session's own (PREVIEW_ANSWERED)."""
-        state = self.store.state_of(number)
-        if PREVIEW.get():
-            state = state._replace(answered=PREVIEW_ANSWERED.get())
-        return state
+        """What the store knows of `number`: opted out, its language, answered before."""
+        return self.store.state_of(number)
 
-    def apply(self, changes, number: str | None = None) -> None:
+    def apply(self, changes, number: str | None = None, call: str | None = None) -> None:
         """Record the engine's state changes (line/engine/changes.py) in order. An opt-out or a
         language is the `number`'s (written before the answer goes out: a failure raises, so the
-        answer never claims what was not recorded); that the line answered it, usage and
-        unmatched words never fail an answer."""
+        answer never claims what was not recorded); that the line answered it, usage (of the call
+        `call`, Twilio's CallSid, on the phone) and unmatched words never fail an answer."""
         for change in changes:
             if isinstance(change, Usage):
-                self.record(change.channel, change.language, change.step, change.outcome)
+                self.record(change.channel, change.language, change.step, change.outcome, call=call)
             elif isinstance(change, Unmatched):
                 self.record_unmatched(change.channel, change.language, change.text)
             elif not number:
@@ -112,18 +114,13 @@ class Runtime:
 
     def remember_answered(self, number: str) -> None:
         """The number's first answer (with the first_text notice) is going out: remembered, so the
-        next one comes without it. If it cannot be, the next answer has the notice again. Staff
-        trying the line are remembered by their session alone (line/simulator.py)."""
-        if PREVIEW.get():
-            return
+        next one comes without it. If it cannot be, the next answer has the notice again."""
         try:
             self.store.set_answered(number)
         except Exception as exc:
             self.failed(log, "could not remember that a number was answered", exc)
 
     def record_unmatched(self, channel: str, language: str, text: str) -> None:
-        if PREVIEW.get():
-            return
         try:
             self.store.record_unmatched(channel, language, text)
         except Exception:
@@ -131,6 +128,12 @@ class Runtime:
 
 
 def runtime() -> Runtime:
+    """The runtime serving this request: the app's, or the one the request was made with (a
+    preview's, one showing its answers: RUNTIME_KEY)."""
+    if has_request_context():
+        given = request.environ.get(RUNTIME_KEY)
+        if given is not None:
+            return given
     return current_app.extensions["line"]
 
 

@@ -14,19 +14,19 @@ sends none, like anyone could. When the line has no token and does not accept un
 requests, it refuses every webhook, Twilio's included; the simulator says so (PreviewError)
 rather than pretend. The token never leaves the process: the test client has no network.
 
-Three things make a preview different from a real call or text, on purpose:
-- The caller's number is "preview", which is not a phone number: the line never offers to
-  text it and could not send it a text.
-- Each request runs with `runtime.PREVIEW` set, so `Runtime.record` and `record_unmatched`
-  count nothing: staff trying the line is not usage. (A context variable, not a header: it
-  cannot be set from outside the process.)
-- Whether the line has answered the preview's texter is the session's own (`Simulator.answered`,
-  given to the line as `runtime.PREVIEW_ANSWERED`), never the store's: each session (a `line
-  try`, a preview page opened) starts as a new texter, so its first reply shows the first_text
-  notice exactly as a new number gets it, and the replies after it do not.
+What makes a preview different from a real call or text is the Runtime its requests are served
+by, `Runtime.for_preview(state)` (carried by each request made here: `Runtime.environ`; no
+request from outside the process can carry it), on purpose:
+- Nothing is recorded, counted or sent (line/preview_runtime.py): no usage, no unmatched words,
+  no rate limit's count, no replay id, no text; the caller's number is "preview", not a phone's.
+- The preview texter's state (opted out, language, answered before) is the session's own
+  (`Simulator.state`), kept as the store would keep a number's but never in the store: each
+  session (a `line try`, a preview page opened) starts as a new number, in the line's first
+  language, its first reply led by the first_text notice exactly as a new number's is; its
+  ESPANOL or STOP holds for the rest of that session and reaches no other.
 
 Nothing is read back out of the TwiML: while a preview request runs, the channel hands the
-simulator what it is about to encode (`runtime.SHOWN`): for a text, the engine's `TextAnswer`;
+simulator what it is about to encode (`Runtime.showing`): for a text, the engine's `TextAnswer`;
 for a call, the engine's `CallStep` as the voice channel renders it (`voice.Rendered`: the
 words or clips heard, in order, and the URLs Twilio would go to next). A `Step` is made from
 those: the place, the path to it, the pace and the keys offered come from the engine.
@@ -43,9 +43,8 @@ from twilio.request_validator import RequestValidator
 
 from .content import Language, Library
 from .engine.calls import NUMBER, CallStep, Key as OfferedKey, parent
-from .engine.changes import MAKES_KNOWN
 from .engine.texts import TextAnswer
-from .runtime import PREVIEW, PREVIEW_ANSWERED, SHOWN
+from .store import NumberState
 from .voice import Piece, Rendered
 
 PREVIEW_NUMBER = "preview"  # the caller and texter: not a phone number, so never texted
@@ -107,13 +106,14 @@ class Step:
 class Simulator:
     """Texts and calls to the real line, from inside the process."""
 
-    def __init__(self, app: Flask, caller: str = PREVIEW_NUMBER, answered: bool = False):
-        """`answered`: the line has answered this texter before in the session (False: a new texter)."""
+    def __init__(self, app: Flask, state: NumberState = NumberState(), caller: str = PREVIEW_NUMBER):
+        """`state`: the session's texter so far, as the store would know a number (a new one's
+        by default: not opted out, no language chosen, never answered)."""
         self.app = app
         self.caller = caller
-        self.answered = answered
+        self.runtime = app.extensions["line"].for_preview(state)
         self.client = app.test_client()
-        settings = app.extensions["line"].settings
+        settings = self.runtime.settings
         self.base = "http://localhost"
         self.signed_base = settings.public_base_url or self.base
         self.validator = RequestValidator(settings.twilio_auth_token) if settings.twilio_auth_token else None
@@ -130,13 +130,8 @@ class Simulator:
                     "Set the token the line uses with Twilio, or LINE_ALLOW_UNSIGNED=1 on a trial machine.")
             headers["X-Twilio-Signature"] = self.validator.compute_signature(self.signed_base + path, form)
         shown: list = []
-        token, shown_token, answered_token = PREVIEW.set(True), SHOWN.set(shown), PREVIEW_ANSWERED.set(self.answered)
-        try:
-            response = self.client.post(path, data=form, headers=headers, base_url=self.base)
-        finally:
-            PREVIEW_ANSWERED.reset(answered_token)
-            SHOWN.reset(shown_token)
-            PREVIEW.reset(token)
+        response = self.client.post(path, data=form, headers=headers, base_url=self.base,
+                                    environ_overrides=self.runtime.showing(shown).environ())
         if response.status_code != 200:
             raise PreviewError(f"The line answered {path} with HTTP {response.status_code}.")
         if response.mimetype != "text/xml":
@@ -153,8 +148,6 @@ class Simulator:
         _, answer = self.post("/sms", form)
         if not isinstance(answer, TextAnswer):
             raise PreviewError("The line did not answer the text as a text.")
-        if any(isinstance(change, MAKES_KNOWN) for change in answer.changes):
-            self.answered = True  # what the store would now know of a real number
         return list(answer.texts)
 
     # -- calls ---------------------------------------------------------------------------
@@ -193,6 +186,11 @@ class Simulator:
         if answer.listen:
             step.keys = [Key(k.key, key_label(lang, k)) for k in answer.keys]
         return step
+
+    @property
+    def state(self) -> NumberState:
+        """The session's texter now: what the store would know of a number that sent its texts."""
+        return self.runtime.store.state
 
     def library(self) -> Library:
         with self.app.app_context():

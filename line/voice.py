@@ -55,11 +55,11 @@ def ask(event: Event):
     rt = runtime()
     library = rt.library()
     call, texting, refused = caller_state(library)
+    form = request.form
+    call_sid = form.get("CallSid", "")
     answer = memo.step(library, call, event, texting, rt.settings.silence_limit, refused)
-    rt.apply(answer.changes)
+    rt.apply(answer.changes, call=call_sid or None)
     if answer.send_text is not None:
-        form = request.form
-        call_sid = form.get("CallSid", "")
         # The step is named by the call and the texts asked for before it (signed, in the URL), and
         # by Twilio's idempotency token: a replay of it sends nothing again and is counted once.
         step_ids = ((f"call-text:{call_sid}:{answer.call.texts}",) if call_sid else ()) + token_ids()
@@ -67,7 +67,7 @@ def ask(event: Event):
         answer = memo.step(library, answer.call, Event("texted", outcome=sent.outcome), texting,
                             rt.settings.silence_limit, refused)
         if not sent.replay:
-            rt.apply(answer.changes)
+            rt.apply(answer.changes, call=call_sid or None)
     return encoded(library, answer)
 
 

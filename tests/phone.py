@@ -2,7 +2,7 @@
 Redirects, and checks that every answer is valid TwiML that leads somewhere.
 
 What a step means (where the caller is, what the line listens for) is the engine's decision: the
-voice channel shows each rendered step (`line.runtime.SHOWN`), and `walk_every_key` follows those,
+voice channel shows each rendered step (each request is served by `Runtime.showing`), and `walk_every_key` follows those,
 not its own reading of the TwiML. The TwiML accessors below are for tests of what Twilio gets."""
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
 from conftest import NUMBER, TOKEN, twilio_signature
-from line.runtime import SHOWN
 from line.speech import misread
 
 LINE_NUMBER = "+15555550100"
@@ -88,6 +87,7 @@ class Caller:
                  shared_key: str | None = None):
         """`shared_key`: sign as a Twilio Webhook Setting with that SharedKey does (HMAC-SHA256)."""
         self.shared_key = shared_key
+        self.app = app
         self.client = app.test_client()
         self.number = number
         self.call_sid = call_sid or "CA" + uuid.uuid4().hex  # each call its own, as Twilio gives them
@@ -102,11 +102,8 @@ class Caller:
         else:
             headers = {"X-Twilio-Signature": twilio_signature(TOKEN, self.base + url, data)}
         shown: list = []
-        token = SHOWN.set(shown)
-        try:
-            response = self.client.post(url, data=data, headers=headers, base_url=self.base)
-        finally:
-            SHOWN.reset(token)
+        showing = self.app.extensions["line"].showing(shown)
+        response = self.client.post(url, data=data, headers=headers, base_url=self.base, environ_overrides=showing.environ())
         self.last = Step(response, shown)
         return self.last
 

@@ -24,6 +24,7 @@ from conftest import MOBILE, NUMBER, TOKEN, Twilio, make_settings, message_sid, 
 from line import create_app
 from line.content import load_library
 from line.simulator import Simulator
+from line.store import NumberState
 from phone import Caller
 
 LIB = load_library("content")
@@ -186,11 +187,18 @@ def test_texts_without_a_number_share_a_key_by_address(tmp_path):
     assert post_sms(Twilio(app), "side effects") == [SIDE]  # and a number its own
 
 
-def test_staff_previews_are_never_limited(tmp_path):
-    app = limited_app(tmp_path, sms_rate="2/minute", voice_rate="2/minute")
-    simulator = Simulator(app, answered=True)
+def test_staff_previews_are_never_limited_and_count_nothing(tmp_path, redis_prefix):
+    """Not a count, not a replay id: Redis holds nothing of a preview. The same texts from a
+    phone are counted there."""
+    app = limited_app(tmp_path, sms_rate="2/minute", voice_rate="2/minute", rate_limit_storage=REDIS_URL,
+                      rate_limit_prefix=redis_prefix)
+    simulator = Simulator(app, NumberState(answered=True))
     assert all(simulator.text("side effects") == [SIDE] for _ in range(6))
     assert all(simulator.voice().waiting_for_caller for _ in range(6))
+    client = redis.Redis.from_url(REDIS_URL)
+    assert list(client.scan_iter(f"*{redis_prefix}*")) == []
+    assert post_sms(Twilio(app), "side effects") == [SIDE]
+    assert list(client.scan_iter(f"*{redis_prefix}*"))  # the check above could see them
 
 
 # -- calls -----------------------------------------------------------------------------------

@@ -7,13 +7,18 @@ from datetime import datetime, timezone
 import pytest
 import responses
 
-from conftest import CONTENT, MOBILE, NUMBER, make_settings
+from sqlalchemy import func, select
+
+from conftest import CONTENT, MOBILE, NUMBER, Twilio, make_settings
 from line import create_app
 from line.content import load_library
 from line.simulator import PreviewError, Session, Simulator
+from line.store import NumberState, numbers, seen_requests, texts_sent
+from line.store import events as events_table, unmatched as unmatched_table
 from phone import Caller
 
-EN = load_library(CONTENT).language("en")
+LIB = load_library(CONTENT)
+EN, ES = LIB.language("en"), LIB.language("es")
 SID = "AC" + "0" * 32
 PASSWORD = "correct horse battery staple"
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -143,7 +148,7 @@ def test_a_text_gets_the_topic_after_the_first_text_notice_as_a_new_number_would
     response = client.post("/preview/sms", json={"body": "side effects"})
     assert response.status_code == 200
     assert response.get_json() == {"replies": [EN.sms["first_text"], EN.topics["side-effects"].text],
-                                   "answered": True}
+                                   "answered": True, "opted_out": False, "language": None}
     menu = client.post("/preview/sms", json={"body": "purple elephants", "answered": True}).get_json()
     assert len(menu["replies"]) == 1 and menu["replies"][0].startswith("Sorry, we did not understand.")
     assert menu["answered"] is True
@@ -156,11 +161,12 @@ def test_a_preview_texter_who_chose_only_help_or_an_emergency_is_answered_as_a_n
     """HELP says what the notice says (answered from then on); an emergency's words come alone
     (still new: the notice comes with the next reply)."""
     helped = client.post("/preview/sms", json={"body": "HELP"}).get_json()
-    assert helped == {"replies": [EN.sms["help"]], "answered": True}
+    assert helped == {"replies": [EN.sms["help"]], "answered": True, "opted_out": False, "language": None}
     urgent = client.post("/preview/sms", json={"body": "I cant breathe"}).get_json()
     assert urgent["answered"] is False and len(urgent["replies"]) == 1 and "911" in urgent["replies"][0]
     then = client.post("/preview/sms", json={"body": "MENU", "answered": urgent["answered"]}).get_json()
-    assert then == {"replies": [EN.sms["first_text"], EN.menus["main"].text], "answered": True}
+    assert then == {"replies": [EN.sms["first_text"], EN.menus["main"].text], "answered": True, "opted_out": False,
+                    "language": None}
 
 
 @pytest.mark.parametrize("answered", ["yes", 1, None, [True]])
@@ -250,6 +256,31 @@ def test_previews_count_no_usage_but_real_calls_do(app, client):
     assert events(app) and unmatched(app)
 
 
+def test_a_preview_writes_nothing_to_the_store_not_even_its_stop_or_its_language(app, client):
+    """No usage, no unmatched words, no opt-out or language, no answered number, no replay id."""
+    texter = {}
+    for body in ["side effects", "ESPANOL", "efectos secundarios", "STOP", "START", "purple elephants", "ENGLISH"]:
+        texter = client.post("/preview/sms", json={"body": body, **texter}).get_json()
+        texter.pop("replies")
+    step = voice(client)
+    voice(client, step["gather_action"], speech="purple elephants", call=step["call"])
+    store = app.extensions["line"].store
+    store.flush()
+    with store.db.engine.connect() as conn:
+        rows = {table.name: conn.execute(select(func.count()).select_from(table)).scalar()
+                for table in (numbers, events_table, unmatched_table, texts_sent, seen_requests)}
+    assert rows == dict.fromkeys(rows, 0)
+    Twilio(app).text("ESPANOL")  # the same through Twilio is recorded: the count above could see it
+    with store.db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(numbers)).scalar() == 1
+
+
+@pytest.mark.parametrize("data", [{"language": "fr"}, {"language": 1}, {"opted_out": "no"}, {"opted_out": None}])
+def test_the_page_texters_language_and_opt_out_are_the_lines_own(client, data):
+    response = client.post("/preview/sms", json={"body": "side effects", **data})
+    assert response.status_code == 400 and next(iter(data)) in response.get_json()["error"]
+
+
 @responses.activate  # any request to Twilio's REST API would fail the test
 def test_previews_never_offer_or_send_texts(tmp_path):
     app = create_app(make_settings(tmp_path, twilio_account_sid=SID))
@@ -280,7 +311,7 @@ def test_the_simulator_signs_its_requests_and_the_line_checks_them(app):
 
 def test_previews_work_behind_a_proxy_with_a_public_url(tmp_path):
     app = create_app(make_settings(tmp_path, public_base_url="https://line.example.org", proxy_count=1))
-    session = Session(Simulator(app, answered=True))
+    session = Session(Simulator(app, NumberState(answered=True)))
     assert session.text("side effects") == [EN.topics["side-effects"].text]
     assert "Welcome to the Cancer Immunotherapy Info Line" in session.call().text
     assert session.press("2").place == "treatment"

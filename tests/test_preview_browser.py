@@ -14,7 +14,8 @@ from line.content import load_library
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOT = Path("/tmp/preview.png")
-EN = load_library(CONTENT).language("en")
+LIB = load_library(CONTENT)
+EN, ES = LIB.language("en"), LIB.language("es")
 WAIT = 15
 
 

@@ -10,7 +10,8 @@ from line.cli import main
 from line.config import Settings
 from line.content import load_library
 
-EN = load_library(CONTENT).language("en")
+LIB = load_library(CONTENT)
+EN, ES = LIB.language("en"), LIB.language("es")
 CLEARED = ("TWILIO_AUTH_TOKEN", "TWILIO_ACCOUNT_SID", "LINE_ALLOW_UNSIGNED", "DATABASE_URL", "LINE_PUBLIC_URL",
            "LINE_PROXY_COUNT", "LINE_CONTENT_DIR", "LINE_AUDIO", "LINE_AUDIO_DIR", "LINE_STAFF_PASSWORD",
            "LINE_LOG_LEVEL")
