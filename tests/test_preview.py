@@ -275,6 +275,23 @@ def test_a_preview_writes_nothing_to_the_store_not_even_its_stop_or_its_language
         assert conn.execute(select(func.count()).select_from(numbers)).scalar() == 1
 
 
+def test_each_preview_page_is_a_new_number_in_english_whatever_another_chose(client):
+    """docs/staff.md: each session starts as a new number, in English. One page's ESPANOL or STOP
+    is its own: another page opened meanwhile, or after, starts in English with the notice, and
+    the first page goes on in Spanish."""
+    spanish = client.post("/preview/sms", json={"body": "ESPANOL"}).get_json()
+    assert spanish["language"] == "es" and spanish["replies"][-1] == ES.sms["language_set"]
+    texter = {k: spanish[k] for k in ("answered", "opted_out", "language")}
+    other = client.post("/preview/sms", json={"body": "MENU"}).get_json()  # a second page, opened now
+    assert other["replies"] == [EN.sms["first_text"], EN.menus["main"].text] and other["language"] is None
+    stopped = client.post("/preview/sms", json={"body": "STOP", **{k: other[k] for k in ("answered", "language")}})
+    assert stopped.get_json()["opted_out"] is True
+    again = client.post("/preview/sms", json={"body": "MENU", **texter}).get_json()  # the first page goes on
+    assert again["replies"] == [ES.menus["main"].text] and again["language"] == "es"
+    fresh = client.post("/preview/sms", json={"body": "MENU"}).get_json()  # a page opened after both
+    assert fresh["replies"] == [EN.sms["first_text"], EN.menus["main"].text]
+
+
 @pytest.mark.parametrize("data", [{"language": "fr"}, {"language": 1}, {"opted_out": "no"}, {"opted_out": None}])
 def test_the_page_texters_language_and_opt_out_are_the_lines_own(client, data):
     response = client.post("/preview/sms", json={"body": "side effects", **data})

@@ -133,6 +133,26 @@ def test_a_staff_member_texts_and_calls_in_the_browser(server, driver):
     assert app.extensions["line"].store.events_since(datetime(2000, 1, 1, tzinfo=timezone.utc)) == []
 
 
+def test_the_page_keeps_its_texters_language_and_a_page_opened_again_starts_in_english(server, driver):
+    from selenium.webdriver.common.by import By
+
+    base, _ = server
+
+    def text(words: str, expected: str):
+        driver.find_element(By.ID, "sms-input").send_keys(words)
+        driver.find_element(By.ID, "sms-send").click()
+        return wait_for_text(driver, "sms-log", expected)
+
+    driver.get(base + "/preview")
+    text("ESPANOL", ES.sms["language_set"][:40])
+    spanish_menu = ES.menus["main"].text.splitlines()[0]
+    text("MENU", spanish_menu)
+    driver.get(base + "/preview")  # a new session: a new number, in English, the notice first
+    log = text("MENU", EN.menus["main"].text.splitlines()[0])
+    assert spanish_menu not in log.text
+    assert log.text.index("Line: " + EN.sms["first_text"]) < log.text.index("Line: " + EN.menus["main"].text.splitlines()[0])
+
+
 def test_keyboard_only_silence_transfer_and_hangup(server, driver):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys

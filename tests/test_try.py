@@ -44,6 +44,17 @@ def test_each_session_texts_as_a_new_number_the_notice_first_once(tmp_path):
         assert flat.count(notice) == 1
 
 
+def test_each_session_starts_in_english_whatever_the_last_one_chose(tmp_path):
+    """docs/staff.md: a `line try` is a new number, in English. The last session's ESPANOL and STOP
+    were its own (the line and its store are the same: the same data folder)."""
+    flat_text = lambda text: " ".join(text.split())  # noqa: E731
+    _, flat = run(tmp_path, ["text ESPANOL", "text menu", "text STOP", "quit"], LINE_ALLOW_UNSIGNED="1")
+    assert f"> text menu Line replies: {flat_text(ES.menus['main'].text)} > text STOP No reply" in flat
+    _, flat = run(tmp_path, ["text menu", "quit"], LINE_ALLOW_UNSIGNED="1")
+    notice, menu = flat_text(EN.sms["first_text"]), flat_text(EN.menus["main"].text)
+    assert f"> text menu Line replies: {notice} Line replies: {menu} > quit" in flat
+
+
 def test_a_call_says_the_words_the_place_and_the_keys(tmp_path):
     output, flat = run(tmp_path, ["call", "2", "3", "quit"], TWILIO_AUTH_TOKEN=TOKEN)
     assert "Line says: Welcome to the Cancer Immunotherapy Info Line." in flat
