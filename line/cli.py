@@ -38,6 +38,24 @@ def serve(host: str, port: int, allow_unsigned: bool) -> None:
     app.run(host=host, port=port)
 
 
+@main.command("nginx")
+@click.option("--server-name", default="_", help="The public host name Twilio calls (YOUR-HOST).")
+@click.option("--certificate", help="The TLS certificate (full chain) nginx presents; without it, plain HTTP.")
+@click.option("--certificate-key", help="The certificate's private key.")
+@click.option("--listen", help="nginx's listen address or port [443 with a certificate, else 80].")
+@click.option("--upstream", default="127.0.0.1:8000", show_default=True, help="Where gunicorn listens (its --bind).")
+def nginx_site(server_name: str, certificate: str | None, certificate_key: str | None, listen: str | None,
+               upstream: str) -> None:
+    """Print the nginx site that serves the line: whole requests only, within LINE_MAX_BODY_BYTES
+    and LINE_BODY_TIMEOUT, and the public URL passed on (docs/operations.md)."""
+    from .nginx import site
+
+    try:
+        click.echo(site(Settings.from_env(), server_name, listen, upstream, certificate, certificate_key), nl=False)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
 @main.command()
 @click.argument("folder", required=False, type=click.Path(path_type=Path))
 def check(folder: Path | None) -> None:

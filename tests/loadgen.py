@@ -49,6 +49,36 @@ def children(pid: int) -> list[int]:
     return sorted(found)
 
 
+def wait_until(proc: subprocess.Popen, name: str, condition: Callable[[], bool], timeout: float, what: str,
+               log_tail: Callable[[], str]) -> None:
+    """Wait for `condition` while `proc` (named `name`) runs; fail with its log if it ends or it times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"{name} exited with {proc.returncode} ({what}):\n{log_tail()}")
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{name}: no {what} within {timeout} s:\n{log_tail()}")
+
+
+def end_session(proc: subprocess.Popen) -> None:
+    """SIGTERM `proc`, then SIGKILL the session it leads (started with start_new_session by the
+    test): its children too, and nothing this test did not start."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=8)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    if proc.poll() is None:
+        proc.wait(timeout=5)
+
+
 # -- the line --------------------------------------------------------------------------------------
 class Line:
     """`gunicorn 'line:create_app()'` with 2 workers on 127.0.0.1:<free port>, env as tests/test_server.py.
@@ -88,14 +118,7 @@ class Line:
             return False
 
     def wait_until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"gunicorn exited with {self.proc.returncode} ({what}):\n{self.log_tail()}")
-            if condition():
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"gunicorn: no {what} within {timeout} s:\n{self.log_tail()}")
+        wait_until(self.proc, "gunicorn", condition, timeout, what, self.log_tail)
 
     def workers(self) -> list[int]:
         return children(self.proc.pid) if self.proc.poll() is None else []
@@ -135,18 +158,76 @@ class Line:
 
     def stop(self) -> None:
         """SIGTERM the master (workers finish what they are doing), then SIGKILL the group it leads."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=8)
-            except subprocess.TimeoutExpired:
-                pass
+        end_session(self.proc)
+
+
+# -- nginx in front ------------------------------------------------------------------------------
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+class Nginx:
+    """Debian's nginx with the site `line nginx` prints (line/nginx.py), in front of a gunicorn on
+    127.0.0.1:`upstream_port`: a child process (not a daemon) of this test, with a prefix of its
+    own in `folder` (its nginx.conf, pid file, logs and temporary files), listening on a free
+    loopback port. With `tls`, it presents a self-signed certificate for 127.0.0.1 (made with
+    openssl; `self.certificate` is what a client trusts) and `self.base` is https://."""
+
+    def __init__(self, folder: Path, upstream_port: int, env: dict[str, str] | None = None, tls: bool = True):
+        from line.config import Settings
+        from line.nginx import site
+
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.certificate = folder / "cert.pem" if tls else None
+        key = folder / "key.pem"
+        if tls:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                            "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", str(key), "-out", str(self.certificate)],
+                           check=True, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+        (folder / "site.conf").write_text(site(
+            Settings.from_env(env or {}), listen=f"127.0.0.1:{self.port}", upstream=f"127.0.0.1:{upstream_port}",
+            certificate=str(self.certificate) if tls else None, certificate_key=str(key) if tls else None))
+        # The main context Debian's /etc/nginx/nginx.conf would give, with every path in the folder.
+        temp = "\n".join(f"    {kind}_temp_path {folder / kind};" for kind in ("client_body", "proxy", "fastcgi",
+                                                                             "uwsgi", "scgi"))
+        (folder / "nginx.conf").write_text(
+            ("user root;\n" if os.geteuid() == 0 else "")  # as root, workers would be nobody's: no way into the folder
+            + f"worker_processes 1;\npid {folder / 'nginx.pid'};\nerror_log {folder / 'error.log'} info;\n"
+            + "events { worker_connections 512; }\n"
+            + f"http {{\n    access_log {folder / 'access.log'};\n{temp}\n    include {folder / 'site.conf'};\n}}\n")
+        self.error_log = folder / "error.log"
+        self.proc = subprocess.Popen(
+            [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(self.error_log), "-g", "daemon off;"],
+            stdout=(folder / "stdout.log").open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+            stdin=subprocess.DEVNULL)
         try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the session this test started: stray workers too
-        except ProcessLookupError:
-            pass
-        if self.proc.poll() is None:
-            self.proc.wait(timeout=5)
+            wait_until(self.proc, "nginx", self.listening, START_TIMEOUT, "listening", self.log_tail)
+        except BaseException:
+            self.stop()
+            raise
+
+    def listening(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            return True
+        except OSError:
+            return False
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = ""
+        for name in ("stdout.log", "error.log"):
+            try:
+                text += "\n".join((self.folder / name).read_text(errors="replace").splitlines()[-lines:]) + "\n"
+            except OSError:
+                pass
+        return text or "(no log)"
+
+    def stop(self) -> None:
+        """SIGTERM (nginx's fast shutdown), then SIGKILL its workers too."""
+        end_session(self.proc)
 
 
 # -- a private PostgreSQL ------------------------------------------------------------------------

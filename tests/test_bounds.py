@@ -1,6 +1,8 @@
-"""Attacks on the running line over real sockets: bodies too big to hold, bodies that never end,
-clients that stall. gunicorn starts in the project folder, so it serves with the project's own
-gunicorn.conf.py, as an operator's gunicorn does."""
+"""Attacks on the running line over real sockets, with no proxy in front: bodies too big to hold,
+bodies that never end, clients that stall. gunicorn starts in the project folder, so it serves
+with the project's own gunicorn.conf.py, as an operator's gunicorn does, with its threaded
+workers (`--threads 8`), the option where no buffering proxy stands in front. The shipped
+setup, nginx in front of sync workers, meets the same clients in tests/test_nginx.py."""
 import socket
 import threading
 import time
@@ -20,7 +22,7 @@ def text_form() -> dict:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bounds")
-    running = Server(tmp / "data", tmp / "gunicorn.log", LINE_BODY_TIMEOUT="3")
+    running = Server(tmp / "data", tmp / "gunicorn.log", "--workers", "2", "--threads", "8", LINE_BODY_TIMEOUT="3")
     yield running
     running.stop()
 
@@ -76,7 +78,7 @@ def signed_text(server) -> requests.Response:
     return requests.post(server.base + "/sms", data=form, headers=headers, timeout=5)
 
 
-def test_the_shipped_configuration_is_what_serves(server):
+def test_threads_on_the_command_line_are_threaded_workers(server):
     assert "Using worker: gthread" in server.log.read_text()
 
 
