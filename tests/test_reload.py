@@ -87,3 +87,31 @@ def test_broken_content_with_nothing_published_before_refuses_to_start(tmp_path,
     edit(content_copy / "en" / "topics" / "cancer.yaml", "keyword: CANCER", "keyword: CANCER\nkeyword: TWICE")
     with pytest.raises(ContentError):
         create_app(make_settings(tmp_path, content_dir=content_copy))
+
+
+def test_an_edit_saved_while_a_version_is_copied_is_not_kept_as_that_version(tmp_path, content_copy, monkeypatch):
+    """Each published version is kept in the data folder under its own name, for a worker that
+    starts during a broken edit. A copy made while staff saved again holds the new edit, not the
+    version just published: it is thrown away, and the next check publishes (and keeps) the edit."""
+    import shutil
+
+    from line import reload
+    from line.reload import LiveLibrary
+
+    topic = content_copy / "en" / "topics" / "cancer.yaml"
+    copy = shutil.copytree
+
+    def copy_while_staff_save(src, dst, *args, **kwargs):
+        if src == content_copy:  # (copytree calls itself for each folder within)
+            edit(topic, OLD, NEW)  # saved after the version was read, as it is being copied
+        return copy(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(reload.shutil, "copytree", copy_while_staff_save)
+    live = LiveLibrary(content_copy, interval=0, snapshots=tmp_path / "published")
+    monkeypatch.setattr(reload.shutil, "copytree", copy)
+    published = live.current.version
+    assert not (tmp_path / "published" / published).exists()
+    assert live.refresh() and live.current.version != published
+    kept = tmp_path / "published" / "current"
+    assert NEW in (kept / "en" / "topics" / "cancer.yaml").read_text()
+    assert kept.resolve().name == live.current.version
