@@ -90,3 +90,8 @@ def test_parts_are_shown_as_what_each_costs():
 def test_compare_refuses_what_is_neither_a_folder_nor_a_revision(tmp_path):
     with pytest.raises(SystemExit, match="neither a folder nor a git revision"):
         bench.checkout("no-such-revision-anywhere", tmp_path, tmp_path / "setup.log")
+
+
+def test_a_share_just_under_a_target_is_never_shown_as_the_target():
+    assert (bench.percent(0.5996), bench.percent(0.5996, 1), bench.percent(0.6), bench.percent(0.29)) == \
+        ("59%", "59.9%", "60%", "29%")
