@@ -42,8 +42,6 @@ MATCH_SCORE = 0.5  # a target needs this to be the answer
 CUE_BASE = 0.55  # a cue found scores this, plus how much of the message it explains
 WEAK_CUE_BASE = 0.3  # the same for a cue of small words only
 EXAMPLE_SCORE = 0.5  # an example this close is enough on its own
-SAFETY_EXAMPLE_SCORE = 0.5  # an emergency or crisis example this close is enough...
-SAFETY_EDGE = 0.1  # ...unless another target's example is much closer
 SUGGEST_EXAMPLE_SCORE = 0.3
 SMALL_WORD_WEIGHT = 0.3  # the weight of a word that tells little ("the", "is", "my")
 INTENT_EDGE = 0.05  # intents are checked before topics: they win a near tie
@@ -478,9 +476,14 @@ class Matcher:
                 value -= MENU_HANDICAP
             return (tier, round(value, 3), -min(s.covered, default=MAX_TOKENS), -KIND_ORDER[target.kind])
 
-        others = max((s.score for t, s in scores.items() if t not in self._safety), default=0.0)
-        safety = [(t, s) for t, s in scores.items() if t in self._safety
-                  and (s.cue or (s.score >= SAFETY_EXAMPLE_SCORE and s.score >= others - SAFETY_EDGE))]
+        # Danger must be said, not resembled: an emergency or a crisis is the answer only where the
+        # message holds one of its cues (as written, or a typo of one). A message that only looks
+        # like one of their examples ("is immunotherapy a pill you take" beside "i want to take all
+        # my pills") is not alarmed: it is answered as what else it says, or not at all.
+        scores = {t: s for t, s in scores.items() if t not in self._safety or s.cue}
+        if not scores:
+            return None
+        safety = [(t, s) for t, s in scores.items() if t in self._safety]
         if safety:
             target, s = max(safety, key=lambda item: (item[1].score, self._safety[item[0]]))
         else:
@@ -532,7 +535,15 @@ class Matcher:
 
 def _typo_of(word: str, known: str) -> bool:
     """One slip of the finger (two in a long word): a letter wrong, missing, extra or swapped; a
-    word starts with the right letter, or with a vowel for a vowel ("affects" for "effects")."""
+    word starts with the right letter, or with a vowel for a vowel ("affects" for "effects"). A
+    short word is forgiven one slip only: a doubled letter written once ("kil" for "kill").
+
+    >>> _typo_of("kil", "kill"), _typo_of("sied", "side"), _typo_of("kit", "kill"), _typo_of("ki", "kii")
+    (True, True, False, False)
+    """
+    if len(word) >= 3 and len(known) == len(word) + 1 and any(
+            known[i] == known[i + 1] and known[:i] + known[i + 1:] == word for i in range(len(known) - 1)):
+        return True
     if min(len(word), len(known)) < 4 or (word[0] != known[0] and not {word[0], known[0]} <= set(VOWELS)):
         return False
     allowed = 1 if len(known) < 10 else 2

@@ -5,7 +5,8 @@ at the main menu of its language: compliance first (opt-out, opt-in, help: engin
 then what the words mean (engine/understand.py). What it reached is compared with its label.
 
 The line is held to what was last measured, rounded down a little: every emergency, crisis and
-opt-out found (recall 100%), nothing else taken for an opt-out, every other label right at least
+opt-out found (recall 100%), nothing else taken for an opt-out, an emergency or a crisis (false
+alarms, each its own figure: their answers come alone), every other label right at least
 THRESHOLD of the time and all of them together ALL_THRESHOLD. A message of the set that is an
 example in the content (labeled.repeats) fails the measure too: it would count what the line was
 taught.
@@ -22,6 +23,7 @@ from .engine.compliance import judge
 from .engine.understand import understand
 
 SAFE_RECALL = ("emergency", "crisis", "opt_out")  # each must be found every time
+FALSE_ALARMS = ("crisis", "emergency")  # never given to a message that is not one
 THRESHOLD = 0.80  # every other label (measured: 81.8% at worst, how-it-works 9 of 11)
 ALL_THRESHOLD = 0.99  # all the messages together (measured: 99.3%, 445 of 448)
 NOTHING = "nothing"  # what a message no label fits reaches: the menu
@@ -61,9 +63,18 @@ class Measured:
             right[row.label] += got == row.label
         return {label: (total[label], right[label]) for label in labeled.LABELS if total[label]}
 
+    def taken_for(self, label: str) -> list[tuple[labeled.Labeled, str]]:
+        """The messages of another label that reached `label`: a false alarm for the safety ones."""
+        return [(row, got) for row, got in self.rows if got == label and row.label != label]
+
     @property
     def false_opt_outs(self) -> list[tuple[labeled.Labeled, str]]:
-        return [(row, got) for row, got in self.rows if got == "opt_out" and row.label != "opt_out"]
+        return self.taken_for("opt_out")
+
+    def false_alarms(self) -> dict[str, list[tuple[labeled.Labeled, str]]]:
+        """The messages that got the crisis or the emergency answer without being one (issue 21):
+        that answer comes alone, so a false one frightens the texter and hides what they asked."""
+        return {label: self.taken_for(label) for label in FALSE_ALARMS}
 
     def failing(self) -> list[str]:
         """Why the line falls short of the thresholds (empty when it meets them)."""
@@ -77,6 +88,9 @@ class Measured:
                          f"below {100 * ALL_THRESHOLD:g}%")
         if self.false_opt_outs:
             found.append(f"false opt-outs: {len(self.false_opt_outs)}, want 0")
+        for label, rows in self.false_alarms().items():
+            if rows:
+                found.append(f"false {label}: {len(rows)}, want 0")
         if self.repeats:
             found.append(f"examples in the set: {len(self.repeats)}, want 0")
         return found
@@ -90,6 +104,10 @@ class Measured:
         out.append(f"{'all':14} {self.right:>5} {total:>4} {100 * self.right / max(1, total):>8.1f}%  "
                    f"{100 * ALL_THRESHOLD:g}%")
         out.append(f"false opt-outs: {len(self.false_opt_outs)} (want 0)")
+        for label, rows in self.false_alarms().items():
+            out.append(f"false {label}: {len(rows)} (want 0)")
+            for row, _ in rows:
+                out.append(f"  line {row.line} [{row.language} {row.channel}] {row.label} -> {label}: {row.message}")
         out.append(f"examples in the set: {len(self.repeats)} (want 0)")
         for row, example in self.repeats:
             out.append(f"  line {row.line} \"{row.message}\" is the example at {example.file}:{example.line}: "

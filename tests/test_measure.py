@@ -61,3 +61,22 @@ def test_line_measure_fails_on_a_message_that_is_an_example_and_names_both(tmp_p
     assert result.exit_code == 1
     assert f"line 2 \"Chest pain!\" is the example at content/en/intents.yaml:{at}" in result.output
     assert "BELOW THRESHOLD: examples in the set: 1, want 0" in result.output
+
+
+@pytest.mark.parametrize("label", ["crisis", "emergency"])
+def test_nothing_else_gets_the_crisis_or_the_emergency_answer(label):
+    """Issue 21: those answers come alone; given to a question ("is immunotherapy a pill you
+    take") they frighten the texter and hide what was asked."""
+    assert [(row.line, row.message, row.label) for row, _ in RESULT.false_alarms()[label]] == []
+
+
+def test_line_measure_prints_false_crisis_and_false_emergency_as_their_own_figures_and_fails_on_one(tmp_path):
+    result = CliRunner().invoke(main, ["measure"], env={"LINE_CONTENT_DIR": str(CONTENT)})
+    assert "false crisis: 0 (want 0)" in result.output and "false emergency: 0 (want 0)" in result.output
+    bad = tmp_path / "alarm.tsv"
+    bad.write_text("message\tlanguage\tlabel\nI want to die\ten\tfeelings\nchest pain\ten\tpersonal\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["measure", str(bad)], env={"LINE_CONTENT_DIR": str(CONTENT)})
+    assert result.exit_code == 1
+    assert "false crisis: 1 (want 0)\n  line 2 [en sms] feelings -> crisis: I want to die" in result.output
+    assert "false emergency: 1 (want 0)\n  line 3 [en sms] personal -> emergency: chest pain" in result.output
+    assert "false crisis: 1, want 0; false emergency: 1, want 0" in result.output
