@@ -42,12 +42,26 @@ class Proxied:
         headers.setdefault("X-Twilio-Signature", twilio_signature(TOKEN, signed_url or self.url, form))
         return requests.post(self.url, data=form, headers=headers, timeout=10, verify=str(self.nginx.certificate))
 
-    def handled(self) -> list[str]:
-        """What gunicorn answered: "POST /sms 200" for each request nginx handed it."""
-        try:
-            return self.access.read_text().splitlines()
-        except FileNotFoundError:
-            return []
+    def handled(self, quiet: float = 0.5, most: float = 5.0) -> list[str]:
+        """What gunicorn answered: "POST /sms 200" for each request nginx handed it. A worker
+        writes its access line after the answer has gone out, so a client can hold the answer
+        before the line is there (under load, a test's last line came after the next test had
+        started): read until the log has not changed for `quiet` seconds."""
+        def read() -> list[str]:
+            try:
+                return self.access.read_text().splitlines()
+            except FileNotFoundError:
+                return []
+
+        seen, since, deadline = read(), time.monotonic(), time.monotonic() + most
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = read()
+            if now != seen:
+                seen, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                break
+        return seen
 
     def timed_out(self) -> int:
         """How many requests nginx gave up as too slow (408 in its access log; it sends nothing)."""
