@@ -61,7 +61,7 @@ def test_safety_words_say_what_the_issue_asks():
 
 
 def test_a_voice_says_911_and_988_digit_by_digit():
-    assert EN.intents["emergency"].speech.startswith("If this is an emergency, hang up and call nine one one.")
+    assert EN.intents["emergency"].speech.startswith("If this may be an emergency, like trouble breathing, chest pain or fainting, hang up and call nine one one now.")
     assert "nine eight eight" in EN.intents["crisis"].speech and "988" not in EN.intents["crisis"].speech
     assert "nueve uno uno" in ES.intents["emergency"].speech and "911" not in ES.intents["emergency"].speech
     assert "nueve ocho ocho" in ES.intents["crisis"].speech
@@ -209,9 +209,9 @@ def caller(app):
 
 
 @pytest.mark.parametrize("body, starts, then", [
-    ("I have a fever after my treatment what should I do", "If this is an emergency, call 911 now.",
+    ("I have a fever after my treatment what should I do", "If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.",
      "For side effects, text SIDE."),
-    ("chest pain", "If this is an emergency, call 911 now.", "Text MENU for topics."),
+    ("chest pain", "If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.", "Text MENU for topics."),
     ("I want to die", "You matter, and you do not have to face this alone. Please call or text 988",
      "If you are in danger now, call 911."),
     ("I'm so scared", "It is normal to feel scared, worried or sad", "Text MENU for topics."),
@@ -231,11 +231,11 @@ def test_a_texter_in_a_crisis_gets_no_topic_and_safety_comes_before_topics(twili
     [reply] = twilio.text("I want to end my life, what are the side effects of stopping")
     assert "988" in reply and "SIDE" not in reply and "Source:" not in reply
     [reply] = twilio.text("my mom has a fever and chills after her infusion, is that a side effect")
-    assert reply.startswith("If this is an emergency, call 911 now.") and reply.endswith("For side effects, text SIDE.")
+    assert reply.startswith("If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.") and reply.endswith("For side effects, text SIDE.")
 
 
 @pytest.mark.parametrize("body, starts", [
-    ("tengo fiebre alta después del tratamiento", "Si es una emergencia, llame al 911 ahora."),
+    ("tengo fiebre alta después del tratamiento", "Si puede ser una emergencia (falta de aire, dolor de pecho, desmayo), llame ya al 911."),
     ("quiero morirme", "Usted es importante y no tiene que pasar por esto a solas."),
     ("tengo mucho miedo", "Es normal sentir miedo, preocupación o tristeza"),
     ("mi mamá tiene cáncer, le sirve la inmunoterapia", "Esta línea no puede dar consejos médicos."),
@@ -259,7 +259,7 @@ def test_plain_words_asking_what_the_line_is_or_for_a_language(twilio):
 def test_a_caller_with_chest_pain_hears_911_first_then_the_menu(caller):
     step = caller.say("I'm having chest pain")
     said = " ".join(step.gather.itertext())
-    assert said.startswith("If this is an emergency, hang up and call nine one one.")
+    assert said.startswith("If this may be an emergency, like trouble breathing, chest pain or fainting, hang up and call nine one one now.")
     assert "911" not in step.said  # (the hints may hold "911": they are not said)
     assert step.state()["at"] == "main" and "For clinical trials, press four." in said
     assert step.redirect  # a silence is still answered
@@ -312,7 +312,7 @@ def test_a_spanish_caller_hears_911_in_spanish_words(app):
     c.press("6")
     step = c.say("me duele el pecho")
     said = " ".join(step.gather.itertext())
-    assert said.startswith("Si es una emergencia, cuelgue y llame al nueve uno uno.")
+    assert said.startswith("Si puede ser una emergencia, como falta de aire, dolor de pecho o desmayo, cuelgue y llame ya al nueve uno uno.")
     assert step.state()["lang"] == "es"
 
 
