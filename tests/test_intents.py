@@ -216,7 +216,8 @@ def caller(app):
      "If you are in danger now, call 911."),
     ("I'm so scared", "It is normal to feel scared, worried or sad", "Text MENU for topics."),
     ("should I stop my treatment", "This line cannot give medical advice.", ""),
-    ("can I talk to someone", "To talk with a person, call the NCI referral office at 1-866-820-4505", "IRC@nih.gov."),
+    ("can I talk to someone", "For NCI immunotherapy clinical trials, call the NCI referral office at 1-866-820-4505",
+     "For your own care, call your health care provider."),
     ("how much does it cost", "Sorry, this line does not have information on that.", "Text MENU for topics."),
     ("thank you!", "You are welcome.", "Text MENU any time for topics."),
 ])
@@ -239,7 +240,8 @@ def test_a_texter_in_a_crisis_gets_no_topic_and_safety_comes_before_topics(twili
     ("quiero morirme", "Usted es importante y no tiene que pasar por esto a solas."),
     ("tengo mucho miedo", "Es normal sentir miedo, preocupación o tristeza"),
     ("mi mamá tiene cáncer, le sirve la inmunoterapia", "Esta línea no puede dar consejos médicos."),
-    ("quiero hablar con alguien", "Para hablar con una persona, llame a la Oficina de Referencias del NCI al 1-866-820-4505"),
+    ("quiero hablar con alguien", "Para los ensayos clínicos de inmunoterapia del NCI, llame a la Oficina de Referencia de "
+     "Pacientes del NCI al 1-866-820-4505"),
     ("cuánto cuesta", "Lo sentimos, esta línea no tiene información sobre eso."),
     ("muchas gracias", "De nada."),
 ])

@@ -108,7 +108,7 @@ def test_wrong_keys_say_so_and_after_three_offer_the_referral_office(caller):
     first = caller.press("7")  # no texting without Twilio credentials
     assert "Sorry, seven is not an option." in first.said
     assert "For what cancer is, press one." in first.said
-    assert "If you would like help from a person" not in first.said
+    assert "For clinical trials at N C I, press zero" not in first.said
     second = caller.press("5")
     assert "Sorry, five is not an option." in second.said
     assert second.state()["w"] == "2" and at(second) == "about"
@@ -119,7 +119,8 @@ def test_three_wrong_keys_offer_the_referral_office(caller):
     for n in range(3):
         step = caller.press("5")
     assert "Sorry, five is not an option." in step.said
-    assert "If you would like help from a person, press zero for the N C I referral office." in step.said
+    assert ("For clinical trials at N C I, press zero for the N C I referral office. For your own care, call your "
+            "health care provider.") in step.said
     assert at(caller.press("1")) == "how-given"  # a right key clears the count
     assert caller.last.state().get("w") is None
 
@@ -364,3 +365,26 @@ def test_a_failure_then_a_good_step_starts_the_count_again(app, caller, monkeypa
     monkeypatch.setattr(language.matcher, "understand", lambda *a, **k: 1 / 0)
     again = caller.say("side effects")
     assert not again.hung_up and again.redirect.startswith("/voice/menu")  # a first failure again
+
+
+@pytest.mark.parametrize("menu_lang, keys, words, first", [
+    ("en", [], "tengo dolor en el pecho", "Si puede ser una emergencia"),
+    ("en", ["2"], "mi esposo no puede respirar", "Si puede ser una emergencia"),
+    ("es", [], "i want to kill myself", "You matter, and you do not have to face this alone."),
+    ("es", ["3"], "my chest hurts", "If this may be an emergency"),
+])
+def test_danger_is_heard_in_any_language_at_any_menu_and_answered_first_in_its_own(tmp_path, menu_lang, keys, words,
+                                                                                  first):
+    """Content review finding 8: the emergency and crisis words are heard whatever the menu's
+    language; the answer comes first, in the language the caller spoke, and the call goes on
+    in it (valid TwiML with a way forward)."""
+    caller = Caller(create_app(make_settings(tmp_path)))
+    caller.call()
+    if menu_lang == "es":
+        caller.press("6")
+    for key in keys:
+        caller.press(key)
+    step = caller.say(words)
+    assert step.said.startswith(first), step.said
+    spoken = "es" if first.startswith("Si ") else "en"
+    assert f"lang={spoken}" in step.action

@@ -469,3 +469,36 @@ def test_cure_and_success_rate_get_the_personal_answer_not_a_remission_story(app
         caller.press("6")
     heard = caller.say(message).said
     assert heard.startswith(" ".join(library.intents["personal"].speech.split()[:6])), heard
+
+
+@pytest.mark.parametrize("lang, message", [("en", "can a nurse call me"), ("en", "customer service"),
+                                           ("es", "quiero hablar con una enfermera")])
+def test_asking_for_a_person_says_what_the_referral_office_is_for_texted_and_before_the_transfer(app, lang, message):
+    """Content review findings 7 and 9: the office is for NCI's clinical trials; their own care is
+    their provider's. Said before the number, and on the phone before the caller is put through;
+    in Spanish, the office's name is 'Oficina de Referencia de Pacientes del NCI'."""
+    from conftest import Twilio
+    from phone import Caller
+
+    twilio = Twilio(app)
+    if lang == "es":
+        twilio.text("ESPANOL")
+    [reply] = twilio.text(message)
+    caller = Caller(app)
+    caller.call()
+    if lang == "es":
+        caller.press("6")
+    step = caller.say(message)
+    assert step.root.find("Dial") is not None
+    if lang == "en":
+        assert reply.startswith("For NCI immunotherapy clinical trials, call the NCI referral office at 1-866-820-4505")
+        assert "For your own care, call your health care provider." in reply
+        assert step.said.startswith("Putting you through to the N C I referral office, for clinical trials at N C I. "
+                                    "For your own care, call your health care provider.")
+    else:
+        assert reply.startswith("Para los ensayos clínicos de inmunoterapia del NCI, llame a la Oficina de Referencia "
+                                "de Pacientes del NCI al 1-866-820-4505")
+        assert "Para su propia atención, llame a su proveedor de atención médica." in reply
+        assert step.said.startswith("Le estamos comunicando con la Oficina de Referencia de Pacientes del")
+        assert "para los ensayos clínicos del" in step.said
+    assert "Referencias" not in reply + step.said

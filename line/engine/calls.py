@@ -338,6 +338,8 @@ def _choose(w: _Words, digits: str, speech: str) -> CallStep:
         meaning = understand(library, lang, speech, "voice")
         if meaning.kind == "language":
             return _switch_language(w, library.languages[meaning.id])
+        if meaning.kind == "intent" and meaning.lang != call.lang:  # danger said in another language
+            return _intent(_Words(library, replace(call, lang=meaning.lang), w.texting, w.text_refused), meaning)
         if meaning.kind == "intent":
             return _intent(w, meaning)
         if meaning.kind in ("topic", "menu"):

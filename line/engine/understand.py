@@ -3,7 +3,8 @@
 One seam: every message and every spoken answer is understood here, before the engine decides
 what to say. A language's name switches languages; then the one matcher (line/match.py) scores
 the whole message against every intent, topic, menu and command of the language and takes the
-best, safety first: an emergency or a crisis wins whatever else the message names.
+best, safety first: an emergency or a crisis wins whatever else the message names, and is
+heard in any language (on the phone too, whatever the menu's language).
 
 A text is read in the language its words are in: a texter who has not chosen a language is
 answered in the language they wrote ("quiero hablar con alguien" gets Spanish). A caller is
@@ -35,7 +36,16 @@ def understand(library: Library, lang: Language, words: str, channel: str, chose
     if named is not None:
         return Meaning("language", named.code, named.code)
     if channel == "voice":
-        return _meaning(lang, lang.matcher.understand(words, "voice"))
+        # Heard in the call's language; but danger is heard in any language, at any menu
+        # ("tengo dolor en el pecho" at the English menu): its answer comes first, in the words'
+        # own language.
+        heard = lang.matcher.understand(words, "voice")
+        if heard is None or not heard.safety:
+            for other in library.languages.values():
+                found = other.matcher.understand(words, "voice") if other is not lang else None
+                if found is not None and found.safety:
+                    return _meaning(other, found)
+        return _meaning(lang, heard)
     # Texts: every language reads the message. A possible emergency or crisis in any language
     # comes first; then the texter's chosen language, if it understands the words; otherwise the
     # language whose words they are (the texter's own on a tie).
