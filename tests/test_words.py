@@ -350,7 +350,7 @@ def test_a_translation_marked_reviewed_says_what_was_checked(content_copy):
 
 
 @pytest.mark.parametrize("old, new, field, flagged, use", [
-    ("fiebre, escalofríos, debilidad, mareos, náuseas o", "fiebre, tiritar, debilidad, mareos, náuseas o", "text",
+    ("escalofríos, debilidad, mareos, náuseas o", "tiritar, debilidad, mareos, náuseas o", "text",
      "tiritar", "escalofríos"),
     ("Pregunte a su\n  proveedor de atención médica sobre", "Pregunte a su\n  proveedor de salud sobre", "speech",
      "proveedor de salud", "proveedor de atención médica"),
@@ -502,3 +502,34 @@ def test_asking_for_a_person_says_what_the_referral_office_is_for_texted_and_bef
         assert step.said.startswith("Le estamos comunicando con la Oficina de Referencia de Pacientes del")
         assert "para los ensayos clínicos del" in step.said
     assert "Referencias" not in reply + step.said
+
+
+def test_who_keeps_the_articles_caution_that_it_was_not_as_widely_used():
+    """Content review finding 4: the article's "not as widely used as surgery, chemotherapy, and
+    radiation therapy" comes before "but immunotherapies have treated people"."""
+    holds(both(EN, "who"), r"(not as widely used as|used less than) surgery, chemo(therapy)?,? and radiation",
+          r"many types of cancer")
+    holds(both(ES, "who"), r"se usaba menos que la cirugía, la quimioterapia y la radioterapia", r"muchos tipos de cáncer")
+
+
+def test_a_fourth_way_is_besides_the_other_three_never_after_them():
+    """Content review finding 5: "after" / "tras" read as a treatment order the article never gives."""
+    holds({"text": EN.topics["immunotherapy"].body}, r"fourth way to treat cancer, besides surgery")
+    holds({"text": ES.topics["immunotherapy"].body}, r"cuarta forma de tratar el cáncer, además de la cirugía")
+    lacks({"text": EN.topics["immunotherapy"].body}, r"\bafter surgery")
+    lacks({"text": ES.topics["immunotherapy"].body}, r"\btras cirugía")
+
+
+def test_the_side_effects_text_points_to_the_provider_as_the_speech_does():
+    """Content review finding 6: symptom messages land on SIDE; the texter gets who to ask too."""
+    holds(both(EN, "side-effects"), r"Ask your health care provider about any")
+    holds(both(ES, "side-effects"), r"(Pregunte por cualquiera a|Pregunte a) su proveedor de atención médica")
+
+
+def test_spanish_speech_says_what_fda_and_nih_are_on_first_mention():
+    """Content review finding 10: "la FDA" is heard as "la efe de a"; an older Spanish-speaking
+    listener is told the agencies' names once, as MedlinePlus en español does."""
+    speech = said("es", "interleukin")
+    assert speech.index("Administración de Alimentos y Medicamentos de Estados Unidos") < speech.index("FDA")
+    speech = said("es", "nih-research")
+    assert speech.index("Institutos Nacionales de la Salud") < speech.index("NIH")
