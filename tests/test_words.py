@@ -130,7 +130,7 @@ FACTS = [
     ("nih-research", r"30 years", r"30 años"),
     ("nih-research", r"NIH Clinical Center", r"Centro Clínico de los NIH"),
     ("immunotherapy", r"surgery, radiation,? and chemotherapy", r"cirugía, (la )?radioterapia y (la )?quimioterapia"),
-    ("how-it-works", r"foreign", r"extraño"),
+    ("how-it-works", r"foreign", r"ajeno"),
     ("how-given", r"cream", r"crema"),
     ("where", r"outpatient unit", r"pacientes ambulatorios"),
     ("needle-site", r"where the needle went in", r"donde entró la aguja"),
@@ -533,3 +533,17 @@ def test_spanish_speech_says_what_fda_and_nih_are_on_first_mention():
     assert speech.index("Administración de Alimentos y Medicamentos de Estados Unidos") < speech.index("FDA")
     speech = said("es", "nih-research")
     assert speech.index("Institutos Nacionales de la Salud") < speech.index("NIH")
+
+
+def test_small_wordings_a_reader_trusts():
+    """Content review findings 13, 15, 18 and part of 12: "ajeno" (foreign), not "extraño"
+    (strange); what NIH and its doctors were and did in 2018, in the past; saying "six" on the
+    phone switches the language (6), so it is not a word for slower (#)."""
+    holds(both(ES, "how-it-works"), r"\bajeno\b")
+    lacks(both(ES, "how-it-works"), r"extraño")
+    lacks({"speech": said("en", "nih-research")}, r"\bRosenberg is\b")
+    lacks({"speech": said("en", "results")}, r"\bteam works\b")
+    lacks({"speech": said("es", "results")}, r"\btrabaja\b", r"dio noticias")
+    for code in ("en", "es"):
+        words = yaml.safe_load((CONTENT / code / "language.yaml").read_text(encoding="utf-8"))["voice_words"]["slower"]
+        assert not {"six", "seis"} & set(words), words
