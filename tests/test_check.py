@@ -29,8 +29,8 @@ def edit(path, old, new):
 
 
 @pytest.mark.parametrize("field, old, new, expected", [
-    ("speech", "Doctor Steven Rosenberg is", "Steven Rosenberg, M.D., Ph.D., is", "an abbreviation"),
-    ("speech", "Doctor Steven Rosenberg is", "Dr. Steven Rosenberg is", "an abbreviation"),
+    ("speech", "Doctor Steven Rosenberg was", "Steven Rosenberg, M.D., Ph.D., was", "an abbreviation"),
+    ("speech", "Doctor Steven Rosenberg was", "Dr. Steven Rosenberg was", "an abbreviation"),
     ("speech", "He and his team were testing", "Call 1-866-820-4505. He and his team were testing", "writes the referral number out"),
     ("speech", "He and his team were testing", "Write to IRC@nih.gov. He and his team were testing", "writes the referral email out"),
     ("speech", "He and his team were testing", "Write to team@example.org. He and his team were testing", "an email address"),
