@@ -78,7 +78,7 @@ def test_help_on_whatsapp_has_no_rates_notice_but_everything_else(whatsapp, twil
         for needed in ("Cancer Immunotherapy Info Line", "Not medical advice", "STOP", "1-866-820-4505", "IRC@nih.gov"):
             assert needed in reply
     [ayuda] = whatsapp.text("AYUDA")
-    assert ayuda == ES.sms["whatsapp_help"] and "tarifas" not in ayuda and "1-866-820-4505" in ayuda
+    assert ayuda == ES.sms["whatsapp_help"] and "cobrarse" not in ayuda and "1-866-820-4505" in ayuda
 
 
 def test_every_whatsapp_reply_fits_a_whatsapp_message(whatsapp):

@@ -109,9 +109,15 @@ def test_side_effects_keep_some():
 
 def test_research_results_keep_experimental_in_a_clinical_trial_the_date_and_the_number():
     holds(both(EN, "results"), r"experimental", r"clinical trial", r"2018", r"late-stage breast cancer",
-          r"15 ?(%|percent)", r"liver and colon")
+          r"15 ?(%|percent)", LIVER_OR_COLON["en"])
     holds(both(ES, "results"), r"experimental", r"ensayo clínico", r"2018", r"cáncer de mama", r"avanzad",
-          r"15 ?(%|por ciento)", r"hígado y (de )?colon")
+          r"15 ?(%|por ciento)", LIVER_OR_COLON["es"])
+    # Finding 17: the 15 percent had liver cancer or colon cancer, not each of them both.
+    lacks(both(EN, "results"), r"liver and colon")
+    lacks(both(ES, "results"), r"hígado y (de )?colon")
+
+
+LIVER_OR_COLON = {"en": r"liver (cancer )?or colon", "es": r"hígado o de colon"}
 
 
 # -- every fact a caller can hear, a texter can read ------------------------------------------
@@ -121,7 +127,7 @@ FACTS = [
     ("cell-therapy", r"other treatments (failed|had not worked)",
      r"otros tratamientos (fallaron|no (les )?habían funcionado)|fallar otr(os tratamientos|as terapias)"),
     ("cell-therapy", r"almost 50", r"casi el 50"),
-    ("results", r"liver and colon", r"hígado y (de )?colon"),
+    ("results", LIVER_OR_COLON["en"], LIVER_OR_COLON["es"]),
     ("results", r"breast cancer", r"cáncer de mama"),
     ("who", r"being tested in clinical trials", r"(se probaba|se estaba probando) en ensayos clínicos"),
     ("who", r"many types of cancer", r"muchos tipos de cáncer"),
@@ -314,11 +320,14 @@ def test_english_texts_are_plain_gsm7_in_two_segments_and_spanish_texts_in_four(
     assert all(count(t.text).encoding == "UCS-2" for t in ES.topics.values())  # written with their accents
 
 
-@pytest.mark.parametrize("lang, words", [(EN, ["Not medical advice", "In an emergency, call 911"]),
-                                         (ES, ["no consejo médico", "En una emergencia, llame al 911"])], ids=["en", "es"])
+@pytest.mark.parametrize("lang, words", [(EN, ["general information", "Not medical advice", "In an emergency, call 911"]),
+                                         (ES, ["información general", "no es consejo médico", "En emergencias, llame al 911"])],
+                         ids=["en", "es"])
 def test_help_says_general_information_not_medical_advice_and_911(lang, words):
-    for w in words:
-        assert w in lang.sms["help"]
+    """Content review finding 20: AYUDA says what HELP says, the office's email too ("no es consejo médico")."""
+    for key in ("help", "whatsapp_help"):
+        for w in words + [lang.text_facts["office"], "1-866-820-4505", "IRC@nih.gov"]:
+            assert w in lang.sms[key], (key, w)
 
 
 def test_a_language_sets_its_own_budget_and_a_bad_one_is_refused(content_copy):
@@ -533,6 +542,16 @@ def test_spanish_speech_says_what_fda_and_nih_are_on_first_mention():
     assert speech.index("Administración de Alimentos y Medicamentos de Estados Unidos") < speech.index("FDA")
     speech = said("es", "nih-research")
     assert speech.index("Institutos Nacionales de la Salud") < speech.index("NIH")
+
+
+def test_how_it_is_given_is_what_the_article_said_in_2018_and_the_provider_says_for_you():
+    """Content review finding 16: the list of ways was the article's in 2018, not every way there is
+    ("is it a shot?" lands here): said in the past with its year, and the provider says how yours is given."""
+    holds(both(EN, "how-given"), r"In 2018, (immunotherapy|it) could be given", r"Ask your health care provider how yours is given")
+    holds(both(ES, "how-given"), r"En 2018,( la inmunoterapia)? se podía dar",
+          r"Pregunte a su proveedor de atención médica cómo se da la suya")
+    lacks(both(EN, "how-given"), r"\bcan be given\b")
+    lacks(both(ES, "how-given"), r"\bse puede dar\b")
 
 
 def test_small_wordings_a_reader_trusts():
