@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Spoken as words, not spelled: the ends of web and email addresses.
-_WORD_DOMAINS = {"gov", "com", "org", "net", "edu"}
+# Spoken as words, not spelled: the ends of web and email addresses (a language may say fewer:
+# language.yaml's spoken.word_domains).
+WORD_DOMAINS = ("gov", "com", "org", "net", "edu")
 
 PHONE_PATTERN = re.compile(r"(?<![\w-])(?:\+?1[-. ])?\(?\d{3}\)?[-. ]\d{3}[-. ]\d{4}(?![\w-])")
 EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -30,6 +31,7 @@ class Spoken:
     dash: str
     spell: tuple[str, ...] = ()
     say_instead: tuple[tuple[str, str], ...] = ()
+    word_domains: tuple[str, ...] = WORD_DOMAINS
 
     def key(self, key: str) -> str:
         """A phone key as said aloud: '0' -> 'zero', '*' -> 'star'."""
@@ -53,7 +55,7 @@ class Spoken:
         for i, part in enumerate(domain.split(".")):
             if i:
                 parts.append(self.dot)
-            parts.append(part.lower() if part.lower() in _WORD_DOMAINS else self._spell_part(part))
+            parts.append(part.lower() if part.lower() in self.word_domains else self._spell_part(part))
         return ", ".join(parts)
 
     def _spell_part(self, part: str) -> str:

@@ -86,7 +86,7 @@ def test_the_grade_counts_every_word_and_the_table_shows_both():
     assert reading(lang, topic).score > 8 >= reading_without_terms(lang, topic).score
     shipped = check_folder(CONTENT).render()
     assert "reading w/o terms   avg longest" in shipped
-    assert "en/cancer                  260  2 of 2" in shipped and "4U of 4" in shipped
+    assert "en/cancer                  261  2 of 2" in shipped and "4U of 4" in shipped
 
 
 def test_sentences_that_average_more_than_15_words_are_an_error(content_copy):
@@ -165,3 +165,11 @@ def test_a_check_is_a_function_over_the_library(content_copy):
     found = list(checks.words_broken_at_a_dash(library, date.today()))
     assert [(p.file, p.severity) for p in found] == [("content/en/topics/side-effects.yaml", "warning")]
     assert library.warnings == tuple(found)
+
+
+def test_a_then_never_that_names_no_topic_is_an_error(content_copy):
+    path = content_copy / "es" / "intents.yaml"
+    line = edit(path, "then_never: [cancer, immunotherapy]", "then_never: [cancer, inmunoterapia]")
+    result = check(content_copy)
+    assert result.exit_code == 1
+    assert f"es/intents.yaml:{line}:" in result.output and "'inmunoterapia' is not a topic or menu" in result.output

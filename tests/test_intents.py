@@ -210,16 +210,20 @@ def caller(app):
 
 @pytest.mark.parametrize("body, starts, then", [
     ("I have a fever after my treatment what should I do", "If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.",
-     "For side effects, text SIDE."),
-    ("chest pain", "If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.", "Text MENU for topics."),
+     "For side effects, reply SIDE."),
+    ("chest pain", "If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.", "Reply MENU for topics."),
     ("I want to die", "You matter, and you do not have to face this alone. Please call or text 988",
      "If you are in danger now, call 911."),
-    ("I'm so scared", "It is normal to feel scared, worried or sad", "Text MENU for topics."),
+    ("I'm so scared", "It is normal to feel scared, worried or sad", "Reply MENU for topics."),
     ("should I stop my treatment", "This line cannot give medical advice.", ""),
+    # Content review findings 22 and 23: never "what cancer is" after a question about a cure, and
+    # never the IL-2 story (first approved for melanoma) as a "no" for another cancer.
+    ("can immunotherapy cure my cancer", "This line cannot give medical advice.", "Reply MENU for topics."),
+    ("is immunotherapy fda approved for lung cancer", "This line cannot give medical advice.", ""),
     ("can I talk to someone", "For NCI immunotherapy clinical trials, call the NCI referral office at 1-866-820-4505",
      "For your own care, call your health care provider."),
-    ("how much does it cost", "Sorry, this line does not have information on that.", "Text MENU for topics."),
-    ("thank you!", "You are welcome.", "Text MENU any time for topics."),
+    ("how much does it cost", "Sorry, this line does not have information on that.", "Reply MENU for topics."),
+    ("thank you!", "You are welcome.", "Reply MENU any time for topics."),
 ])
 def test_a_texter_gets_each_intent(twilio, body, starts, then):
     [reply] = twilio.text(body)
@@ -232,7 +236,7 @@ def test_a_texter_in_a_crisis_gets_no_topic_and_safety_comes_before_topics(twili
     [reply] = twilio.text("I want to end my life, what are the side effects of stopping")
     assert "988" in reply and "SIDE" not in reply and "Source:" not in reply
     [reply] = twilio.text("my mom has a fever and chills after her infusion, is that a side effect")
-    assert reply.startswith("If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.") and reply.endswith("For side effects, text SIDE.")
+    assert reply.startswith("If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.") and reply.endswith("For side effects, reply SIDE.")
 
 
 @pytest.mark.parametrize("body, starts", [

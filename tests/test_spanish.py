@@ -137,7 +137,7 @@ def test_the_number_is_read_digit_by_digit_in_spanish_twice(app):
     assert dial.find("Number").text == "+18668204505"
     step = c.post(dial.get("action"), DialCallStatus="busy")
     assert step.said.count(SPOKEN_PHONE_ES) == 2
-    assert "I R C, arroba, N I H, punto, gov" in step.said
+    assert "I R C, arroba, N I H, punto, G O V" in step.said
     assert "1-866" not in step.said
 
 

@@ -388,3 +388,18 @@ def test_danger_is_heard_in_any_language_at_any_menu_and_answered_first_in_its_o
     assert step.said.startswith(first), step.said
     spoken = "es" if first.startswith("Si ") else "en"
     assert f"lang={spoken}" in step.action
+
+
+@pytest.mark.parametrize("lang, words", [("en", "can immunotherapy cure my cancer"), ("es", "la inmunoterapia puede curar mi cáncer")])
+def test_a_personal_question_on_the_phone_goes_to_the_menu_not_to_what_cancer_is(tmp_path, lang, words):
+    """Content review finding 22, on the phone: the no-advice words, then the main menu, never the
+    summary of what cancer is."""
+    caller = Caller(create_app(make_settings(tmp_path)))
+    caller.call()
+    if lang == "es":
+        caller.press("6")
+    step = caller.say(words)
+    said = step.said
+    assert said.startswith(("This line cannot give medical advice", "Esta línea no puede dar consejos médicos")), said
+    assert "What is cancer" not in said and "¿Qué es el cáncer?" not in said
+    assert ("basics, press one" in said) if lang == "en" else ("Para Lo básico, oprima uno" in said), said

@@ -275,7 +275,7 @@ def test_who_to_ask_is_one_term_in_each_language_and_the_other_is_nowhere_in_con
 @pytest.mark.parametrize("lang, old, new, field, flagged, use", [
     ("en", "after treatment, call your health care provider right away.", "after treatment, call your care team right away.",
      "speech", "care team", "health care provider"),
-    ("es", "llame enseguida a su proveedor de atención médica.", "llame enseguida a su equipo de atención del cáncer.",
+    ("es", "llame enseguida a su proveedor de atención médica.", "llame enseguida a su equipo de atención médica.",
      "text", "equipo de atención", "proveedor de atención médica"),
 ], ids=["en", "es"])
 def test_line_check_flags_the_other_term_in_an_intent(content_copy, lang, old, new, field, flagged, use):
@@ -566,3 +566,53 @@ def test_small_wordings_a_reader_trusts():
     for code in ("en", "es"):
         words = yaml.safe_load((CONTENT / code / "language.yaml").read_text(encoding="utf-8"))["voice_words"]["slower"]
         assert not {"six", "seis"} & set(words), words
+
+
+# -- content review findings 14, 19, 20, 21 and 22 --------------------------------------------------
+def sms_texts(lang) -> list[str]:
+    """Every text the line sends that tells a texter what to send next."""
+    intents = lang.intents
+    return [*lang.sms.values(), intents.then_topic, intents.then_menu, *(i.text for i in intents.items.values())]
+
+
+@pytest.mark.parametrize("lang, verb, others", [(EN, "Reply", r"\b[Tt]ext (MENU|START|HELP|\{keyword\}|[A-Z]{3,})\b"),
+                                                (ES, "Escriba", r"\b([Rr]esponda|[Ee]nvíe|[Mm]ande) (MENU|INICIO|AYUDA|ALTO|\{keyword\})")],
+                         ids=["en", "es"])
+def test_one_verb_for_what_to_send_next(lang, verb, others):
+    """Finding 20: the texts said 'Reply' and 'Text' (English), 'escriba', 'envíe' and 'responda'
+    (Spanish) for the same thing; one verb a language."""
+    for text in sms_texts(lang):
+        assert not re.search(others, text), text
+    assert verb in lang.intents.then_menu and verb.lower() in lang.intents.then_topic.lower()
+
+
+def test_spanish_menus_say_research_and_the_office_by_what_they_hold():
+    """Findings 14 and 19: 'estudios' are a patient's medical tests; the research menu is
+    'Investigación en los NIH'. The phone says 'Para {label}, oprima {key}', and key 5 names the
+    office's phone and email, not a second office beside key 0's."""
+    assert ES.menus["research"].label == "Investigación en los NIH"
+    assert "Investigación en los NIH" in ES.menus["main"].text
+    assert ES.voice_prompts["option"] == "Para {label}, oprima {key}."
+    assert ES.topics["referral"].label == "Teléfono y correo del NCI"
+
+
+def test_the_spanish_voice_spells_gov_and_says_medlineplus_as_in_english():
+    """Finding 21: espeak-ng's Spanish voice read 'gov' as 'gob' (a caller would write the wrong
+    address) and 'MedlinePlus' as 'med-li-ne plus'."""
+    assert ES.spoken.email("IRC@nih.gov") == "I R C, arroba, N I H, punto, G O V"
+    assert EN.spoken.email("IRC@nih.gov") == "I R C, at, N I H, dot, gov"
+    assert "Medlain Plus" in ES.spoken.say("la revista MedlinePlus de los NIH")
+    assert "MedlinePlus" in EN.spoken.say("NIH MedlinePlus magazine")
+
+
+@pytest.mark.parametrize("lang, message", [(EN, "can immunotherapy cure my cancer"), (ES, "la inmunoterapia puede curar mi cáncer")],
+                         ids=["en", "es"])
+def test_a_personal_question_never_points_to_what_cancer_or_immunotherapy_is(lang, message):
+    """Finding 22: 'can immunotherapy cure my cancer' was followed by 'For what cancer is, text
+    CANCER'; a reply never points to the topics named in almost every message (then_never)."""
+    assert lang.intents.then_never == {"cancer", "immunotherapy"}
+    for named in ("cancer", "immunotherapy"):
+        text = lang.intents.reply_text("personal", lang.topics[named])
+        assert text.endswith(lang.intents.then_menu), text
+    text = lang.intents.reply_text("personal", lang.topics["results"])
+    assert text.endswith(lang.topics["results"].keyword + "."), text

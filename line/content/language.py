@@ -22,7 +22,7 @@ from ..match import Entry, Target, normalize
 from ..optout import FIELDS as PLAIN_FIELDS, PlainWords
 from ..optout import problems as optout_problems
 from ..readability import FORMULAS
-from ..speech import MAX_SPOKEN_SECONDS, WORDS_PER_MINUTE, Spoken, misread, spoken_seconds
+from ..speech import MAX_SPOKEN_SECONDS, WORD_DOMAINS, WORDS_PER_MINUTE, Spoken, misread, spoken_seconds
 from .model import (ALPHABETS, FACTS, INTENT_IDS, KEYWORD, MAX_HINTS, MAX_MENU_OPTIONS, PLACEHOLDER,
                     SAFETY_INTENTS, SAFETY_NUMBERS, SMS_PROMPTS, SPOKEN_COMMANDS, THEN, THEN_REQUIRED, TRANSLATION_STATES,
                     VOICE_PROMPTS, Avoid, Example, Intent, Intents, Language, Menu, PlainLanguage, Source,
@@ -237,7 +237,7 @@ def read_settings(reader: Reader, folder: Path, shared: Shared) -> Settings | No
         "twilio_voice": "text", "twilio_language": "text", "speech_language": "text", "espeak_voice": "text"})
     spoken_raw = p.fields(lang.get("spoken", {}), lines, label, ("spoken",), {
         "digits": "list", "star": "text", "pound": "text", "at": "text", "dot": "text", "dash": "text"},
-        {"spell": "list", "say_instead": "words"})
+        {"spell": "list", "say_instead": "words", "word_domains": "list"})
     plain = p.fields(lang.get("plain_language", {}), lines, label, ("plain_language",), {},
                      {"formula": "text", "target": "text", "terms": "list"})
     formula = plain.get("formula", PlainLanguage.formula)
@@ -269,6 +269,7 @@ def read_settings(reader: Reader, folder: Path, shared: Shared) -> Settings | No
         at=spoken_raw["at"], dot=spoken_raw["dot"], dash=spoken_raw["dash"],
         spell=tuple(spoken_raw.get("spell", ())),
         say_instead=tuple(spoken_raw.get("say_instead", {}).items()),
+        word_domains=tuple(w.lower() for w in spoken_raw.get("word_domains", WORD_DOMAINS)),
     )
     facts = shared.facts
     line_name = lang["line_name"]
@@ -519,7 +520,8 @@ def read_intents(reader: Reader, settings: Settings, named: list, phrases: Phras
         return None
     before = len(p.problems)
     top = p.fields(data, lines, label, (), {"then_topic": "text", "then_menu": "text", "intents": "map"},
-                   {"small_words": "list", "subject_words": "list", "translation": "text", "review": "text"})
+                   {"small_words": "list", "subject_words": "list", "translation": "text", "review": "text",
+                    "then_never": "list"})
     translation = read_translation(p, top, lines, label)
     for name, allowed in (("then_topic", {"label", "keyword"}), ("then_menu", set())):
         if name in top:
@@ -529,6 +531,10 @@ def read_intents(reader: Reader, settings: Settings, named: list, phrases: Phras
         p.error(label, lines.at("intents"), f"intent '{missing}' is missing (every language has {', '.join(INTENT_IDS)})")
     for unknown in (i for i in raw if i not in INTENT_IDS):
         p.error(label, lines.at("intents", unknown), f"unknown intent '{unknown}' (the intents are {', '.join(INTENT_IDS)})")
+    ids = {n.id for n in named}
+    for i, tid in enumerate(top.get("then_never", ())):
+        if tid not in ids and not (settings.folder / "topics" / f"{tid}.yaml").exists():  # (a broken one says why)
+            p.error(label, lines.at("then_never", i), f"then_never: '{tid}' is not a topic or menu with a keyword")
     if len(p.problems) > before:
         return None
     then_topic, then_menu = settings.text_fill(top["then_topic"]), settings.text_fill(top["then_menu"])
@@ -586,4 +592,5 @@ def read_intents(reader: Reader, settings: Settings, named: list, phrases: Phras
     if len(p.problems) > before:
         return None
     return Intents(MappingProxyType(items), then_topic, then_menu, tuple(top.get("small_words", ())), label,
-                   translation, subject_words=tuple(top.get("subject_words", ())))
+                   translation, subject_words=tuple(top.get("subject_words", ())),
+                   then_never=frozenset(top.get("then_never", ())))

@@ -119,12 +119,13 @@ class Intents:
     """One language's intents, and the lines that may follow a reply."""
 
     items: Mapping[str, Intent]
-    then_topic: str  # "For {label}, text {keyword}."
-    then_menu: str  # "Text MENU for topics."
+    then_topic: str  # "For {label}, reply {keyword}."
+    then_menu: str  # "Reply MENU for topics."
     small_words: tuple[str, ...] = ()  # words that tell little on their own
     file: str = ""
     translation: str = ""  # as for a topic: "" when the file does not say
     subject_words: tuple[str, ...] = ()  # words naming the line's subject: a cue's "it" may stand for them
+    then_never: frozenset[str] = frozenset()  # topics too general to follow a reply: the menu line instead
 
     def __getitem__(self, intent_id: str) -> Intent:
         return self.items[intent_id]
@@ -134,7 +135,7 @@ class Intents:
         intent = self.items[intent_id]
         if intent.then == "nothing":
             return intent.text
-        if intent.then == "topic" and named is not None and named.keyword:
+        if intent.then == "topic" and named is not None and named.keyword and named.id not in self.then_never:
             return f"{intent.text} {fill(self.then_topic, label=named.label, keyword=named.keyword)}"
         return f"{intent.text} {self.then_menu}"
 

@@ -403,7 +403,7 @@ def _intent(w: _Words, meaning) -> CallStep:
         return w.listen(call, [intent.speech, *keys], usage)
     if intent.id == "thanks":
         return w.listen(replace(w.call, silences=0, wrong=0), [intent.speech, *w.options(w.call.at)], usage)
-    if intent.id == "personal" and meaning.also:
+    if intent.id == "personal" and meaning.also and meaning.also not in w.lang.intents.then_never:
         return w.go(meaning.also, first=[intent.speech], changes=usage)
     return w.go("main", first=[intent.speech], changes=usage)
 
