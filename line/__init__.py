@@ -17,13 +17,14 @@ from .outbound import Texter
 from .private import keep_private
 from .twilio_auth import SignatureCheck
 
-__all__ = ["create_app"]
+__all__ = ["LOG_FORMAT", "create_app"]
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"  # each line of the server's log
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """The application factory: the only place that wires the line together."""
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     app = Flask(__name__)
     # Bodies are bounded as they are read (line/twilio_auth.read_body): werkzeug stops one byte
     # past LINE_MAX_BODY_BYTES, so a body without a Content-Length that reaches it is refused.
@@ -66,14 +67,19 @@ def create_app(settings: Settings | None = None) -> Flask:
         limited_answer = limited_answers.get(request.blueprint)
         if limited_answer is None:
             return None
+        store.outage.request_began()
         refused = runtime().check_signature()
         if refused is not None:
             return refused
         return limited_answer() if runtime().limits.check(request.blueprint) else None
 
+    answered = {"sms": "texts", "voice": "call steps"}  # counted by the outage log if answered without the database
+
     @app.after_request
     def write_usage_after_the_answer(response):
         """Queued usage events are written once the answer has gone out (see Store.flush_due)."""
+        if request.blueprint in answered:
+            store.outage.request_answered(answered[request.blueprint])
         if store.flush_due():
             response.call_on_close(store.flush)
         return response

@@ -110,6 +110,8 @@ def seen_message() -> bool:
     try:
         first = runtime().replays.claim(*ids)
     except Exception as exc:
+        if runtime().store.outage.covers(exc):
+            return False  # the database is away: the store's outage log says so, once
         if time.monotonic() >= _quiet_until:
             _quiet_until = time.monotonic() + 60.0
             log.warning("could not check texts for replays (%s); answering them as new", type(exc).__name__)

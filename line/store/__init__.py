@@ -87,13 +87,16 @@ class Store:
 
     def create(self) -> bool:
         """On start: make or upgrade the schema, then purge what is past keeping. When the database
-        cannot be reached, say so and go on: the line answers without it and tries again later."""
+        cannot be reached, say so (the start of an outage: outage.py) and go on: the line answers
+        without it and tries again later."""
         try:
             self.upgrade()
         except Exception as exc:
-            log.error("the database at %s is not usable (%s); answering without it until it is",
-                      self.safe_url, reason(exc))
+            if not self.outage.failed(exc):
+                log.error("the database at %s is not usable (%s); answering without it until it is",
+                          self.safe_url, reason(exc))
             return False
+        self.outage.succeeded()
         self.purge.quietly()
         return True
 

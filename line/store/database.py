@@ -7,7 +7,7 @@ makes a new database at the latest version, or applies the missing steps of MIGR
 older one, in one transaction, under a lock that keeps two workers from doing it at once
 (PostgreSQL: an advisory transaction lock; SQLite: BEGIN IMMEDIATE). When the database cannot be
 reached the store raises, and tries the upgrade again on its next use: the line keeps answering
-without it.
+without it, and the outage is logged once for the whole line (outage.py).
 """
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, select, text
-from sqlalchemy import exc as sqlalchemy_exc
 from sqlalchemy.engine import URL, Engine, make_url
 
+from .outage import Outage, StoreUnavailable  # noqa: F401 (StoreUnavailable: imported from here too)
 from .schema import SCHEMA_VERSION, bring_up_to_date, version_of
 
 log = logging.getLogger(__name__)
@@ -66,59 +66,6 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class StoreUnavailable(RuntimeError):
-    """The database timed out a moment ago: answer without it rather than wait again."""
-
-
-class Outage:
-    """A database outage in the log: the first failure with its traceback, then a line a minute
-    with how many failures there have been while it lasts, then when it is back. Without it
-    every request's traceback was logged (265 lines for 5 requests)."""
-
-    SUMMARY_SECONDS = 60.0
-
-    def __init__(self, dbapi):
-        kinds = [StoreUnavailable, sqlalchemy_exc.OperationalError, sqlalchemy_exc.InterfaceError]
-        kinds += [getattr(dbapi, name) for name in ("OperationalError", "InterfaceError") if hasattr(dbapi, name)]
-        self.kinds = tuple(kinds)
-        self.since: float | None = None  # when the outage began (time.monotonic), None while up
-        self.failures = 0
-        self._summary_at = 0.0
-        self._lock = threading.Lock()
-
-    def covers(self, exc: BaseException) -> bool:
-        """Whether `exc` is the database being unreachable (already logged here)."""
-        seen = exc
-        while seen is not None:
-            if isinstance(seen, self.kinds):
-                return True
-            seen = seen.__cause__ or seen.__context__
-        return False
-
-    def failed(self, exc: BaseException) -> None:
-        if not self.covers(exc):
-            return
-        with self._lock:
-            now = time.monotonic()
-            self.failures += 1
-            if self.since is None:
-                self.since, self._summary_at = now, now + self.SUMMARY_SECONDS
-                log.error("the database is unreachable (%s); answering without it until it is back",
-                          reason(exc), exc_info=exc)
-            elif now >= self._summary_at:
-                self._summary_at = now + self.SUMMARY_SECONDS
-                log.warning("the database is still unreachable: %d failures in %.0f s", self.failures, now - self.since)
-
-    def succeeded(self) -> None:
-        if self.since is None:  # the usual case: no lock
-            return
-        with self._lock:
-            if self.since is not None:
-                log.warning("the database is back after %.0f s (%d failures while it was away)",
-                            time.monotonic() - self.since, self.failures)
-                self.since, self.failures = None, 0
-
-
 def guarded(method):
     """An answer must not wait seconds on a database that is timing out (a host that is down
     drops packets: every connection attempt waits for its timeout). After one slow failure the
@@ -136,10 +83,12 @@ def guarded(method):
         try:
             result = method(self, *args, **kwargs)
         except Exception as exc:
-            db.outage.failed(exc)
+            away = db.outage.failed(exc)  # logged there once for the whole outage
             if time.monotonic() - started >= SLOW_FAILURE_SECONDS:
                 db.paused_until = time.monotonic() + PAUSE_AFTER_SLOW_FAILURE
-                log.warning("the database is timing out; answering without it for %.0f s", PAUSE_AFTER_SLOW_FAILURE)
+                if not away:
+                    log.warning("a database use failed slowly (%s); answering without it for %.0f s",
+                                reason(exc), PAUSE_AFTER_SLOW_FAILURE)
             raise
         db.outage.succeeded()
         return result
@@ -273,7 +222,7 @@ class Database:
         self.turn = WriteTurns(file.with_name(file.name + ".writers") if file else None)
         self.mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"  # the driver's placeholder
         self.paused_until = 0.0  # see `guarded`
-        self.outage = Outage(self.engine.dialect.dbapi)
+        self.outage = Outage(self.dialect, self.engine.dialect.dbapi)  # line/store/outage.py
         self._ready = False
         self._upgrading = threading.Lock()
 
@@ -341,9 +290,12 @@ class Database:
             with self.engine.connect() as conn:
                 conn.execute(select(1))
         except Exception as exc:
+            self.outage.failed(exc)
             return [f"database unreachable: {reason(exc)}"]
         try:
             self.ensure()  # the schema could not be made at start: try again now
         except Exception as exc:
+            self.outage.failed(exc)
             return [f"database schema not ready: {reason(exc)}"]
+        self.outage.succeeded()
         return []

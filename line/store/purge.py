@@ -78,8 +78,10 @@ class Purge:
         try:
             done = self()
         except Exception as exc:
-            log.warning("could not purge old records (%s)", reason(exc))
+            if not self.db.outage.failed(exc):  # the database being away is logged there, once
+                log.warning("could not purge old records (%s)", reason(exc))
             return
+        self.db.outage.succeeded()
         if any(done.values()):
             log.info("purged: %s", ", ".join(f"{n} {what}" for what, n in done.items()))
 

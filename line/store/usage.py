@@ -71,6 +71,7 @@ class UsageQueue:
         self._flusher_start = threading.Lock()
         self._flusher_pid: int | None = None
         self._flush_failing = False
+        self._flush_failed_alone = False  # failing, and not because the database is away (logged here, not by the outage)
         # Queued rows go to the driver as they are (a third of the time of SQLAlchemy's inserts).
         self._queued_sql = {
             table: f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([db.mark] * len(columns))})"
@@ -141,8 +142,6 @@ class UsageQueue:
             with self._pending_lock:
                 rows, self._pending = self._pending, []
                 dropped, self._dropped = self._dropped, 0
-            if dropped:
-                log.warning("%d usage events were dropped while the database was unreachable", dropped)
             if not rows:
                 self.when_quiet()
                 return 0
@@ -154,19 +153,24 @@ class UsageQueue:
                         if batch:
                             conn.exec_driver_sql(sql, batch)
             except Exception as exc:
-                if not self._flush_failing:
+                away = self.db.outage.failed(exc)  # the database being away is logged there, once
+                if not self._flush_failing and not away:
                     log.warning("could not write usage events (%s); keeping them and trying again", reason(exc))
-                self._flush_failing = True
+                self._flush_failing, self._flush_failed_alone = True, not away
                 # While the database is away, try again less and less often (at most every 30 s).
                 self._retry_pause = min(30.0, self._retry_pause * 2)
                 self._retry_flush_at = time.monotonic() + self._retry_pause
                 with self._pending_lock:
                     self._pending[:0] = rows[-MAX_PENDING_EVENTS:]
+                    self._dropped += dropped + max(0, len(rows) - MAX_PENDING_EVENTS)  # said once written again
                 return -1
+            self.db.outage.succeeded()
             self._retry_pause, self._retry_flush_at = FLUSH_SECONDS, 0.0
-            if self._flush_failing:
+            if self._flush_failing and self._flush_failed_alone:
                 log.info("usage events are being written again")
-                self._flush_failing = False
+            self._flush_failing = self._flush_failed_alone = False
+            if dropped:
+                log.warning("%d usage events were dropped while the database was unreachable", dropped)
         self.when_quiet()
         return len(rows)
 
