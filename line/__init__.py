@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.get("/healthz")
     def healthz():
         rt = runtime()
-        problems = rt.store.problems()  # what is wrong, by kind only: no host, port, name or user
+        problems = rt.store.problems(log_outage=True)  # what is wrong, by kind only: no host, port, name or user
         version = rt.library().version
         # A broken edit waiting: the line still serves the last good version (200), and says so.
         pending = [str(problem) for problem in rt.content.last_problems if getattr(problem, "severity", "error") == "error"]

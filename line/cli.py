@@ -142,8 +142,9 @@ def _open_store():
 
 def _store_failed(store, exc: Exception) -> click.ClickException:
     from .store import reason
+    from .store.outage import category
 
-    return click.ClickException(f"the database at {store.safe_url} cannot be used: {reason(exc)}")
+    return click.ClickException(f"the database at {store.safe_url} cannot be used ({category(exc)}): {reason(exc)}")
 
 
 @main.group()
@@ -185,7 +186,7 @@ def db_status() -> None:
     _, store = _open_store()
     problems = store.problems()
     for problem in problems:
-        click.echo(problem, err=True)
+        click.echo(f"{store.safe_url}: {problem}", err=True)
     if problems:
         sys.exit(1)
     click.echo(f"{store.safe_url}: schema version {store.version()} (this line's is {SCHEMA_VERSION}).")

@@ -219,7 +219,7 @@ def test_line_report_on_an_empty_store_and_a_database_that_is_down(tmp_path):
     env["DATABASE_URL"] = "postgresql://postgres:hunter2@127.0.0.1:1/none"
     result = CliRunner().invoke(cli, ["report"], env=env)
     assert result.exit_code == 1
-    assert "the database at postgresql://127.0.0.1:1/none cannot be used" in result.output
+    assert "the database at postgresql://127.0.0.1:1/none cannot be used (connection refused)" in result.output
     assert "hunter2" not in result.output
 
 

@@ -283,19 +283,24 @@ class Database:
         if not self._ready:
             self.upgrade()
 
-    def problems(self) -> list[str]:
+    def problems(self, log_outage: bool = False) -> list[str]:
         """What is wrong with the database, for /healthz, which anyone may read: what, and the
-        kind of error, never where (no host, port, database name, user or parameters)."""
+        kind of error, never where (no host, port, database name, user or parameters).
+        `log_outage`: the line's own health check, whose failures and success are the outage's
+        (outage.py); `line db status` only says what it finds."""
+        problem, error = "", None
         try:
             with self.engine.connect() as conn:
                 conn.execute(select(1))
         except Exception as exc:
-            self.outage.failed(exc)
-            return [f"database unreachable: {reason(exc)}"]
-        try:
-            self.ensure()  # the schema could not be made at start: try again now
-        except Exception as exc:
-            self.outage.failed(exc)
-            return [f"database schema not ready: {reason(exc)}"]
-        self.outage.succeeded()
-        return []
+            problem, error = "database unreachable", exc
+        else:
+            try:
+                self.ensure()  # the schema could not be made at start: try again now
+            except Exception as exc:
+                problem, error = "database schema not ready", exc
+        if log_outage and error is None:
+            self.outage.succeeded()
+        elif log_outage:
+            self.outage.failed(error)
+        return [f"{problem}: {reason(error)}"] if error is not None else []

@@ -12,12 +12,15 @@ success. When the failure is the database being away (`covers`), the outage is l
   call steps were answered without it;
 - once when it ends (WARNING): how long it lasted, and the same counts.
 
+Each worker process tells its own (each line names its pid): gunicorn's workers share no memory.
+
 Failures that are not the database being away are not counted here: their callers log them as
 before. The clock is `time.monotonic` unless given (tests give their own).
 """
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 import threading
@@ -144,8 +147,8 @@ class Outage:
             if self.since is None:
                 self.since, self._summary_at = now, now + self.SUMMARY_SECONDS
                 first = FirstFailure(f"first failed in {where(exc, sys._getframe(1))}: {type_names(exc)}")
-                log.error("the database is unreachable (%s, %s); answering without it until it is back",
-                          self.database, category(exc), exc_info=(FirstFailure, first, None))
+                log.error("the database is unreachable (%s, %s); worker %d answers without it until it is back",
+                          self.database, category(exc), os.getpid(), exc_info=(FirstFailure, first, None))
             else:
                 self._summarize(now)
         return True
@@ -156,7 +159,8 @@ class Outage:
             return
         with self._lock:
             if self.since is not None:
-                log.warning("the database is back after %.0f s: %s", self.clock() - self.since, self._counts())
+                log.warning("the database is back after %.0f s (worker %d): %s", self.clock() - self.since, os.getpid(),
+                            self._counts())
                 self.since, self.failures = None, 0
                 self.answered = dict.fromkeys(self.answered, 0)
 
@@ -176,8 +180,8 @@ class Outage:
     def _summarize(self, now: float) -> None:
         if now >= self._summary_at:
             self._summary_at = now + self.SUMMARY_SECONDS
-            log.warning("the database is still unreachable: %d failures in %.0f s; %s",
-                        self.failures, now - self.since, self._counts(failures=False))
+            log.warning("the database is still unreachable: %d failures in %.0f s; %s (worker %d)",
+                        self.failures, now - self.since, self._counts(failures=False), os.getpid())
 
     def _counts(self, failures: bool = True) -> str:
         answered = " and ".join(f"{n} {what if n != 1 else what[:-1]}" for what, n in self.answered.items())
