@@ -53,3 +53,30 @@ def test_a_caller_never_hears_the_crisis_or_emergency_answer_for_words_that_are_
     heard = caller.say(row.message).said
     for name, words in SAID[row.language].items():
         assert words not in heard, (row.line, row.message, name)
+
+
+# Everyday words a second reader found answered with 911 or 988 (the phone, the text, a dropped
+# call, insurance): not dangers, whatever the line then answers. Each is sent as a text and said.
+EVERYDAY = [
+    ("en", "I cant see the text on my phone"),
+    ("en", "sorry i can't talk right now"),
+    ("en", "my phone was dead so i missed your text"),
+    ("es", "se cayó la llamada"),
+    ("es", "no puedo ver bien el mensaje"),
+    ("es", "no puede hablar ahora, está en el trabajo"),
+]
+
+
+@pytest.mark.parametrize("lang, message", EVERYDAY)
+def test_everyday_words_about_the_phone_get_no_alarm(app, lang, message):
+    replies = Twilio(app).text(message, number="+15550000042")
+    for texts in ALARMS.values():
+        for name, words in texts.items():
+            assert not any(words in reply for reply in replies), (message, name)
+    caller = Caller(app, number="+15550000043")
+    caller.call()
+    if lang == "es":
+        caller.press("6")
+    heard = caller.say(message).said
+    for name, words in SAID[lang].items():
+        assert words not in heard, (message, name)

@@ -485,3 +485,42 @@ def test_asking_who_the_line_is_gets_help(text):
     """"who is this" followed by a word that tells something is not always a topic question: asked
     of the line itself, it is help (what the line is), never "we did not understand"."""
     assert meaning(EN, text) == ("command", "help")
+
+
+# -- the second reading (issue 20): overdoses in plain words, and what else it found -------------------
+EMERGENCY_FIRST = {"en": "If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.",
+                   "es": "Si puede ser una emergencia (falta de aire, dolor de pecho, desmayo), llame ya al 911."}
+HEARD_FIRST = {"en": "If this may be an emergency, like trouble breathing", "es": "Si puede ser una emergencia, como falta de aire"}
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "I took too much tylenol"), ("en", "my son swallowed my pills"), ("en", "I think I overdosed"),
+    ("en", "my husband took all his pills"), ("en", "my lips feel numb"),
+    ("es", "mi hijo se tragó mis pastillas"), ("es", "me tomé un frasco de tylenol"), ("es", "mi papá se cayó al piso"),
+])
+def test_an_overdose_said_in_plain_words_gets_911_first_by_text_and_by_phone(app, twilio, lang, words):
+    [reply] = twilio.text(words, number="+15555550177")
+    assert reply.startswith(EMERGENCY_FIRST[lang]), reply
+    caller = Caller(app, number="+15555550178")
+    caller.call()
+    if lang == "es":
+        caller.press("6")
+    assert caller.say(words).said.startswith(HEARD_FIRST[lang])
+
+
+def test_the_emergency_words_say_very_sick_or_a_fever_or_chills_in_both_languages_and_channels():
+    en, es = LIB.language("en").intents["emergency"], LIB.language("es").intents["emergency"]
+    for words in (en.text, en.speech):
+        assert "If you feel very sick or have a fever or chills after treatment" in " ".join(words.split())
+    for words in (es.text, es.speech):
+        assert "Si está muy mal o tiene fiebre o escalofríos tras el tratamiento" in " ".join(words.split())
+
+
+@pytest.mark.parametrize("words, starts", [
+    ("I need to talk to someone, I'm so scared", "It is normal to feel scared, worried or sad"),
+    ("me salió un sarpullido en la cara", "Si recibió inmunoterapia por la vena"),
+    ("I dont want to continue my treatment", "This line cannot give medical advice."),
+])
+def test_what_a_reader_found_answered_wrongly_gets_its_answer(twilio, words, starts):
+    [reply] = twilio.text(words, number="+15555550179")
+    assert reply.startswith(starts), reply
