@@ -34,7 +34,7 @@ def edit(path, old, new):
     ("speech", "He and his team were testing", "Call 1-866-820-4505. He and his team were testing", "writes the referral number out"),
     ("speech", "He and his team were testing", "Write to IRC@nih.gov. He and his team were testing", "writes the referral email out"),
     ("speech", "He and his team were testing", "Write to team@example.org. He and his team were testing", "an email address"),
-    ("text", "NIH and its National Cancer Institute (NCI)", "NIH (866.820.4505)", "writes the referral number out"),
+    ("text", "NIH said it and its National Cancer Institute (NCI)", "NIH (866.820.4505)", "writes the referral number out"),
 ])
 def test_words_a_voice_would_misread_or_facts_written_twice_are_errors(content_copy, field, old, new, expected):
     path = content_copy / "en" / "topics" / "nih-research.yaml"
