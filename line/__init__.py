@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(voice.bp)
     app.register_blueprint(audio.bp)
     app.register_blueprint(preview.bp)  # GET /preview: staff try the line (local, or LINE_STAFF_PASSWORD)
+    from . import staff
+
+    staff.init_app(app, settings, store)  # /staff: the staff console, only when LINE_STAFF_SECRET is set
 
     # What a number over its limit gets: valid TwiML, never a 429 (Twilio would call the fallback
     # URL). A text: no reply, so a flood costs no outbound texts; a call: the referral number,

@@ -288,3 +288,78 @@ def measure_command(labeled_set: Path | None, misses: bool) -> None:
     result = measure(library, rows)
     click.echo(result.render(misses))
     sys.exit(1 if result.failing() else 0)
+
+
+# -- the staff console's accounts ---------------------------------------------------------------
+@main.group()
+def staff() -> None:
+    """Accounts for the staff console at /staff (docs/staff.md)."""
+
+
+def _staff_write(action):
+    settings, store = _open_store()
+    try:
+        store.db.ensure()
+        with store.db.write() as conn:
+            return action(conn)
+    except click.ClickException:
+        raise
+    except Exception as exc:
+        from .staff.accounts import AccountError
+
+        if isinstance(exc, AccountError):
+            raise click.ClickException(str(exc)) from None
+        raise _store_failed(store, exc) from None
+
+
+def _hand_over(name: str, password: str) -> None:
+    click.echo(f"One-time password for {name}: {password}")
+    click.echo("Give it to them in person or by phone (it is not shown again). At first sign-in at /staff they "
+               "choose their own password.")
+    if not Settings.from_env().staff_secret:
+        click.echo("The console is off: set LINE_STAFF_SECRET on the line to serve /staff (docs/operations.md).",
+                   err=True)
+
+
+@staff.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["editor", "reviewer", "admin"]), required=True,
+              help="editor: edits and submits drafts; reviewer: also approves others', publishes, rolls back; "
+                   "admin: also manages staff.")
+def staff_add(name: str, role: str) -> None:
+    """Add a staff member, with a one-time password to hand over."""
+    from .staff import accounts
+
+    _hand_over(name, _staff_write(lambda conn: accounts.add(conn, name, role, "line staff add")))
+
+
+@staff.command("reset")
+@click.argument("name")
+def staff_reset(name: str) -> None:
+    """A new one-time password for NAME (a forgotten password); the old one stops working."""
+    from .staff import accounts
+
+    _hand_over(name, _staff_write(lambda conn: accounts.reset(conn, name, "line staff reset")))
+
+
+@staff.command("disable")
+@click.argument("name")
+def staff_disable(name: str) -> None:
+    """NAME can no longer sign in (their drafts and history stay)."""
+    from .staff import accounts
+
+    _staff_write(lambda conn: accounts.set_active(conn, name, False, "line staff disable"))
+    click.echo(f"{name} can no longer sign in.")
+
+
+@staff.command("list")
+def staff_list() -> None:
+    """Every staff member, their role, and whether they can sign in."""
+    from .staff import accounts
+
+    rows = _staff_write(accounts.everyone)
+    for row in rows:
+        click.echo(f"{row['name']}\t{row['role']}\t{'active' if row['active'] else 'disabled'}"
+                   f"{' (one-time password not yet replaced)' if row['one_time'] else ''}")
+    if not rows:
+        click.echo("No staff yet: line staff add NAME --role admin")

@@ -80,6 +80,8 @@ class Settings:
     audio_mode: str = "say"
     audio_dir: Path | None = None
     staff_password: str | None = field(default=None, repr=False)  # /preview from other machines
+    staff_secret: str | None = field(default=None, repr=False)  # signs staff console sessions; unset: no console
+    staff_idle_minutes: int = 30  # a console session ends after this long without a request
     rate_limit_storage: str = field(default="memory://", repr=False)  # a redis:// URL may hold a password
     rate_limit_prefix: str = "line"
     sms_rate: str = "20/minute;200/day"
@@ -120,6 +122,8 @@ class Settings:
             audio_mode=(env.get("LINE_AUDIO") or "say").lower(),
             audio_dir=Path(env.get("LINE_AUDIO_DIR") or data_dir / "audio"),
             staff_password=env.get("LINE_STAFF_PASSWORD") or None,
+            staff_secret=env.get("LINE_STAFF_SECRET") or None,
+            staff_idle_minutes=_int(env, "LINE_STAFF_IDLE_MINUTES", 30),
             rate_limit_storage=env.get("LINE_RATE_LIMIT_STORAGE") or "memory://",
             rate_limit_prefix=env.get("LINE_RATE_LIMIT_PREFIX") or "line",
             sms_rate=env.get("LINE_SMS_RATE") or "20/minute;200/day",
@@ -146,4 +150,9 @@ class Settings:
             raise ValueError("LINE_SILENCE_LIMIT must be 1000 or less")
         if settings.silence_limit < 12:
             raise ValueError("LINE_SILENCE_LIMIT must be 12 or more (a reprompt, then 10 extensions)")
+        if settings.staff_secret is not None and len(settings.staff_secret) < 32:
+            raise ValueError("LINE_STAFF_SECRET must be at least 32 characters (python3 -c 'import secrets; "
+                             "print(secrets.token_urlsafe(32))')")
+        if not 2 <= settings.staff_idle_minutes <= 24 * 60:
+            raise ValueError("LINE_STAFF_IDLE_MINUTES must be from 2 to 1440")
         return settings

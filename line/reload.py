@@ -21,6 +21,20 @@ from .private import private_tree
 
 log = logging.getLogger(__name__)
 KEEP_SNAPSHOTS = 5  # published versions kept in the data folder
+# In content/ while the staff console writes a release into it (line/staff/releases.py): every
+# worker waits for the whole release rather than load a folder half old, half new. A marker
+# older than MARKER_STALE_SECONDS was left by a crash and is ignored.
+PUBLISHING = ".publishing"
+MARKER_STALE_SECONDS = 30
+
+
+def publishing(folder: Path) -> bool:
+    """A release is being written into `folder` now."""
+    try:
+        age = time.time() - (folder / PUBLISHING).stat().st_mtime
+    except OSError:
+        return False
+    return age < MARKER_STALE_SECONDS
 
 
 def fingerprint(folder: Path) -> tuple:
@@ -95,8 +109,8 @@ class LiveLibrary:
             except OSError as exc:
                 log.error("content folder %s cannot be read (%s); keeping version %s", self.folder, exc, self.current.version)
                 return False
-            if seen == self._fingerprint:
-                return False
+            if seen == self._fingerprint or publishing(self.folder):
+                return False  # unchanged, or a release half written: the next check sees it whole
             self._fingerprint = seen
             try:
                 library = load_library(self.folder)

@@ -106,12 +106,15 @@ class Step:
 class Simulator:
     """Texts and calls to the real line, from inside the process."""
 
-    def __init__(self, app: Flask, state: NumberState = NumberState(), caller: str = PREVIEW_NUMBER):
+    def __init__(self, app: Flask, state: NumberState = NumberState(), caller: str = PREVIEW_NUMBER,
+                 runtime=None):
         """`state`: the session's texter so far, as the store would know a number (a new one's
-        by default: not opted out, no language chosen, never answered)."""
+        by default: not opted out, no language chosen, never answered). `runtime`: the line's own
+        by default; the staff console gives one serving a draft's content (Runtime.serving)."""
         self.app = app
         self.caller = caller
-        self.runtime = app.extensions["line"].for_preview(state)
+        self.line = runtime or app.extensions["line"]
+        self.runtime = self.line.for_preview(state)
         self.client = app.test_client()
         settings = self.runtime.settings
         self.base = "http://localhost"
@@ -194,7 +197,7 @@ class Simulator:
 
     def library(self) -> Library:
         with self.app.app_context():
-            return self.app.extensions["line"].library()
+            return self.line.library()
 
 
 class Session:

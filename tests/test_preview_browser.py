@@ -1,78 +1,34 @@
 """The preview page in a real browser: headless Chromium (the system's) through Selenium, against
 the line served on loopback by a real HTTP server."""
-import os
-import threading
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
+from browser import (WAIT, assert_accessible, axe_violations, browser_errors, keyboard_tab_to, require_browser,
+                     screenshot, serve, start_chrome)
 from conftest import CONTENT, make_settings
 from line import create_app
 from line.content import load_library
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREENSHOT = Path("/tmp/preview.png")
 LIB = load_library(CONTENT)
 EN, ES = LIB.language("en"), LIB.language("es")
-WAIT = 15
-
-
-def _missing() -> str | None:
-    absent = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
-    if absent:
-        return (f"{' and '.join(absent)} not installed: run scripts/setup --test "
-                "(apt-get install chromium chromium-driver)")
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "selenium is not installed: run scripts/setup --test"
-    return None
 
 
 @pytest.fixture(scope="module")
 def browser_ready():
-    reason = _missing()
-    if reason:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI must run the browser test: {reason}")
-        pytest.skip(reason)
+    require_browser()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, browser_ready):
-    from werkzeug.serving import make_server
-
     app = create_app(make_settings(tmp_path_factory.mktemp("browser")))
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}", app
-    finally:
-        httpd.shutdown()
-        thread.join(5)
+    with serve(app) as base:
+        yield base, app
 
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory, browser_ready):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    # Never let Selenium Manager fetch a browser or a driver: both are given, and it is told to stay offline.
-    os.environ["SE_OFFLINE"] = "true"
-    os.environ["SE_AVOID_STATS"] = "true"
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--window-size=1280,1500",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=str(CHROMEDRIVER))
-    browser = webdriver.Chrome(service=service, options=options)
+    browser = start_chrome(tmp_path_factory.mktemp("chromium-profile"))
     try:
         yield browser
     finally:
@@ -126,9 +82,9 @@ def test_a_staff_member_texts_and_calls_in_the_browser(server, driver):
     assert " ".join(EN.topics["side-effects"].speech.split()) in " ".join(heard.text.split())
     wait_for_text(driver, "keys", "8: back one level")
     driver.set_window_size(1400, 1300)
-    driver.save_screenshot(str(SCREENSHOT))
+    screenshot(driver, "preview")
 
-    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    errors = browser_errors(driver)
     assert errors == [], errors  # no script or Content-Security-Policy errors
     assert app.extensions["line"].store.events_since(datetime(2000, 1, 1, tzinfo=timezone.utc)) == []
 
@@ -159,7 +115,8 @@ def test_keyboard_only_silence_transfer_and_hangup(server, driver):
 
     base, _ = server
     driver.get(base + "/preview")
-    call = driver.find_element(By.ID, "call-btn")
+    call = keyboard_tab_to(driver, lambda e: e.get_attribute("id") == "call-btn")  # reached by Tab alone
+    assert call == driver.find_element(By.ID, "call-btn")
     call.send_keys(Keys.ENTER)  # a real button: Enter works
     wait_for_text(driver, "heard", "Welcome")
 
@@ -191,3 +148,44 @@ def test_keyboard_only_silence_transfer_and_hangup(server, driver):
     driver.find_element(By.ID, "call-btn").click()
     wait_for_text(driver, "heard", "Welcome")
     assert not driver.find_element(By.ID, "error").is_displayed()
+
+
+# What axe-core finds on the page today, to be fixed in line/templates/preview.html: keys 2 to 9 show
+# "2 ABC" but are named "Press 2" (WCAG 2.5.3, label in name). When it is fixed, the check of the
+# keypad below fails: then drop KNOWN and the exclusion, and check the whole page at once.
+KNOWN = {"#keypad": ["label-content-name-mismatch"]}
+
+
+def assert_accessible_but_known(driver, page_name: str):
+    assert_accessible(driver, page_name, context={"exclude": [[where] for where in KNOWN]})
+    for where, rules in KNOWN.items():
+        found = sorted(v["id"] for v in axe_violations(driver, where))
+        assert found == rules, f"{page_name}: {where} now has {found}, not the known {rules}: update KNOWN"
+
+
+def test_the_page_meets_wcag_2_2_aa_by_axe_under_its_own_csp(server, driver):
+    """axe-core runs in the page through WebDriver, which the page's nonce-only script-src does not
+    govern: it runs, and the page shows no Content-Security-Policy refusal for it. In light and dark
+    colours, and in a call at a transfer (the hang-up button, the heard prompt, the transfer's choices)."""
+    import requests
+    from selenium.webdriver.common.by import By
+
+    base, _ = server
+    assert "script-src 'nonce-" in requests.get(base + "/preview", timeout=WAIT).headers["Content-Security-Policy"]
+    try:
+        for scheme in ("light", "dark"):
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                                   {"features": [{"name": "prefers-color-scheme", "value": scheme}]})
+            driver.get(base + "/preview")
+            browser_errors(driver)  # drain what came before
+            assert_accessible_but_known(driver, f"the preview page ({scheme})")
+            assert driver.execute_script("return typeof window.axe.run") == "function"
+            assert browser_errors(driver) == []  # neither axe nor its checks were refused by the policy
+
+            driver.find_element(By.ID, "call-btn").click()
+            wait_for_text(driver, "heard", "Welcome")
+            driver.find_element(By.ID, "key-0").click()
+            wait_for_text(driver, "dial", "Would transfer")
+            assert_accessible_but_known(driver, f"the preview page in a call, at a transfer ({scheme})")
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})

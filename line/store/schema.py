@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, delete, func, insert, inspect, select, text
+from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint, delete,
+                        func, insert, inspect, select, text)
 from sqlalchemy.engine import Connection
 
 metadata = MetaData()
@@ -62,6 +63,94 @@ seen_requests = Table(  # version 3; version 4: no index on `at`, and on SQLite 
 )
 schema_info = Table("schema_info", metadata, Column("version", Integer, nullable=False))
 
+# -- the staff console (version 6; line/staff/): accounts, drafts and their reviews, releases of
+# the content folder, and the audit log. Nothing here holds a texter's number or words.
+staff = Table(
+    "staff", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),  # editor, reviewer or admin
+    Column("pw_hash", String(200), nullable=False),  # argon2id
+    Column("one_time", Boolean, nullable=False, default=True),  # a password to replace at first login
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_login_at", DateTime(timezone=True)),
+)
+drafts = Table(
+    "drafts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    # draft -> in_review -> approved -> published; in_review -> changes_requested -> in_review ...;
+    # withdrawn by its author at any time before it is published
+    Column("state", String(20), nullable=False),
+    Column("author_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("revision", Integer, nullable=False, default=0),  # every change adds one: a stale form changes nothing
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("release_id", Integer),  # the release it became
+)
+draft_edits = Table(
+    "draft_edits", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), nullable=False, index=True),
+    Column("file", String(200), nullable=False),  # relative to content/, like es/topics/results.yaml
+    Column("path", String(300), nullable=False),  # the field in it (line/staff/yaml_edit.key)
+    Column("base_text", Text, nullable=False),  # the published words the edit was made over
+    Column("new_text", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("draft_id", "file", "path"),
+)
+reviews = Table(
+    "reviews", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), nullable=False, index=True),
+    Column("staff_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("verdict", String(20), nullable=False),  # submitted, approved, changes_requested, withdrawn
+    Column("note", Text, nullable=False, default=""),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+releases = Table(
+    "releases", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),  # the release's number
+    Column("kind", String(12), nullable=False),  # first, publish, rollback, adopt
+    Column("why", Text, nullable=False),
+    Column("made_by", String(80), nullable=False),  # a staff name, or "the console" for the first
+    Column("approved_by", String(80)),
+    Column("draft_id", Integer),
+    Column("equal_to", Integer),  # a rollback: the release it is equal to
+    Column("tree_hash", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+blobs = Table(  # each file's text once, by its SHA-256: a release keeps the whole tree cheaply
+    "blobs", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("text", Text, nullable=False),
+)
+release_files = Table(
+    "release_files", metadata,
+    Column("release_id", Integer, ForeignKey("releases.id"), primary_key=True),
+    Column("path", String(200), primary_key=True),
+    Column("sha256", String(64), nullable=False),
+)
+field_changes = Table(  # which fields each release changed: a translation older than its English
+    "field_changes", metadata,
+    Column("release_id", Integer, ForeignKey("releases.id"), primary_key=True),
+    Column("file", String(200), primary_key=True),
+    Column("path", String(300), primary_key=True),
+)
+audit = Table(  # append-only; each row's hash covers the one before it, so a removed or changed row shows
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("object", String(300), nullable=False, default=""),
+    Column("detail", Text, nullable=False, default=""),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+STAFF_TABLES = (staff, drafts, draft_edits, reviews, releases, blobs, release_files, field_changes, audit)
+
 
 # -- migrations: each takes a database at the version before it to its own version ----------
 # Version 1 is the schema the line first shipped with.
@@ -98,11 +187,18 @@ def _v5_answered_at(conn: Connection) -> None:
     conn.execute(text(f"ALTER TABLE numbers ADD COLUMN answered_at {kind}"))
 
 
+def _v6_staff_console(conn: Connection) -> None:
+    """The staff console's tables (line/staff/): accounts, drafts, reviews, releases, audit."""
+    for table in STAFF_TABLES:
+        table.create(conn, checkfirst=True)  # checkfirst: a database made by a newer line, then marked older
+
+
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (2, _v2_call_key_and_revision),
     (3, _v3_seen_requests),
     (4, _v4_lean_seen_requests),
     (5, _v5_answered_at),
+    (6, _v6_staff_console),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
