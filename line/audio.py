@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import re
-import select
+import selectors
 import subprocess
 import sys
 import time
@@ -103,7 +103,11 @@ class Speaker:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             raise OSError("the speech worker stopped") from exc
-        ready, _, _ = select.select([self.proc.stdout], [], [], self.TIMEOUT)
+        # selectors (epoll or poll), not select.select: a web server's worker may hold more than
+        # 1024 descriptors, past which select() refuses (the staff console renders in the server).
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(self.proc.stdout, selectors.EVENT_READ)
+            ready = waiting.select(self.TIMEOUT)
         answer = self.proc.stdout.readline() if ready else ""
         if answer.strip() != "done":
             self.close()

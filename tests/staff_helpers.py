@@ -14,11 +14,11 @@ PASSWORD = "a long staff password"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def console_app(tmp_path, **overrides):
+def console_app(tmp_path, reload_seconds: float = 0.0, **overrides):
     folder = tmp_path / "content"
     if not folder.exists():
         shutil.copytree(CONTENT, folder)
-    settings = make_settings(tmp_path, content_dir=folder, staff_secret=SECRET, reload_seconds=0.0, **overrides)
+    settings = make_settings(tmp_path, content_dir=folder, staff_secret=SECRET, reload_seconds=reload_seconds, **overrides)
     return create_app(settings)
 
 

@@ -149,7 +149,7 @@ def test_a_prompt_nested_under_sms():
     result = check_edit(text, ("sms", "first_text"), words)
     f = field(result, ("sms", "first_text"))
     assert f.style == "folded"
-    assert result.split("\n")[f.line] .startswith("    The {line_name}")  # the same indentation
+    assert result.split("\n")[f.line].startswith("    The {line_name}")  # the same indentation
 
 
 def test_a_folded_value_with_a_line_break_becomes_literal():
@@ -170,7 +170,7 @@ def test_a_double_quoted_one_line_value():
     words = 'Source: MedlinePlus, {citation}. Reply "MENU" \\ more: topics.'
     result = check_edit(text, ("sms", "topic_footer"), words)
     f = field(result, ("sms", "topic_footer"))
-    assert (f.style, f.line, f.end_line) == ("double", f.line, f.line)
+    assert f.style == "double" and f.line == f.end_line
     assert len(changed_lines(text, result)) == 1
 
 
@@ -343,7 +343,7 @@ def test_the_module_reads_and_writes_no_files():
     (("sms", "nope"), "no field sms/nope"),
     (("sms",), "sms is a group"),
     (("examples", 0), "examples/0 is one item of the list examples"),
-    (("reviewed",), "reviewed is a number, date"),
+    (("reviewed",), "reviewed is not words (a number, a date"),
     (("examples", "x"), "no field examples/x"),
 ])
 def test_a_path_that_is_no_field_is_refused(path, why):
@@ -429,3 +429,15 @@ def test_value_at_a_path_that_is_not_a_path():
     assert value_at(text, ("sms", "help")) is not None
     for path in [("sms",), (True,), ("sms", -1), "sms/help", ("sms", "help", 0)]:
         assert value_at(text, path) is None
+
+
+def test_odd_yaml_is_read_safely():
+    assert fields("") == [] and replace("", {}) == ""
+    text = "---\na: &x one\nb: *x\nc: !!str two\nd: >-  # why\n  three\n  four\ne: [p, q]  # after\n"
+    assert [(f.path, f.style) for f in fields(text)] == [(("d",), "folded"), (("e",), "flow-list")]
+    with pytest.raises(EditError, match="a has a YAML tag or anchor"):
+        replace(text, {("a",): "uno"})
+    result = replace(text, {("d",): "tres cuatro", ("e",): "p\nr"})
+    assert result == "---\na: &x one\nb: *x\nc: !!str two\nd: >-  # why\n  tres cuatro\ne: [p, r]  # after\n"
+    with pytest.raises(EditError, match="line 2: expected a single document"):
+        fields("a: 1\n---\nb: 2\n")

@@ -101,6 +101,8 @@ def _where(exc: Exception, text: str) -> str:
     else:
         return f": {exc}"
     problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "it cannot be read"
+    if problem.startswith("but ") and getattr(exc, "context", None):  # "expected a single document ..., but found another"
+        problem = f"{exc.context}, {problem}"
     return f" at line {line}: {problem}"
 
 
@@ -233,7 +235,8 @@ def _name(path: object) -> str:
 
 def replace(text: str, changes: dict[Path_, str]) -> str:
     """The file's text with the fields in `changes` holding their new words, and nothing else
-    changed. A list's new words are its items, one per line (blank lines dropped)."""
+    changed. A list's new words are its items, one per line (blank lines dropped, each item
+    trimmed). Line breaks may come as CR LF; line breaks at either end are not part of the words."""
     root, found = _parse(text)
     by_path = {f.field.path: f for f in found}
     splices: list[tuple[int, int, str]] = []
@@ -283,7 +286,7 @@ def _why_not_a_field(text: str, root: Node | None, path: object) -> str:
         return f"{name} is a list whose items are not all words: change the items one by one."
     if _is_words(text, node) or getattr(node.tag, "value", node.tag) == _STR:
         return f"{name} has a YAML tag or anchor: it can only be changed in the file itself."
-    return f"{name} is a number, date or yes/no, not words: it can only be changed in the file itself."
+    return f"{name} is not words (a number, a date, yes/no or nothing): it can only be changed in the file itself."
 
 
 def _clean(path: Path_, words: object) -> str:
