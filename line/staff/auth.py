@@ -32,6 +32,11 @@ def load_person(staff_id: str):
     return person if person is not None and person.active else None
 
 
+DOING = {"edit": "edit drafts", "submit": "submit drafts", "review": "review drafts", "publish": "publish",
+         "rollback": "roll back releases", "adopt": "adopt edits made outside the console", "audit": "read the audit log",
+         "people": "manage staff accounts"}
+
+
 def needs(what: str):
     """The view's permission: a signed-in person whose role has it, else 403 (never the page)."""
     def decorate(view):
@@ -42,7 +47,7 @@ def needs(what: str):
             if current_user.one_time:
                 return redirect(url_for("staff.password"))
             if not current_user.can(what):
-                abort(403, f"Your role ({current_user.role}) cannot {what.replace('_', ' ')}.")
+                abort(403, f"Your role ({current_user.role}) cannot {DOING.get(what, what)}. Ask an admin if you need to.")
             return view(*args, **kwargs)
         return checked
     return decorate
