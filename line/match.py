@@ -79,6 +79,7 @@ class Entry:
     safety: int = 0  # > 0: checked before everything, whatever else the message names; the
     #                  higher wins a tie
     subject: bool = False  # its own words beat another intent's frame ("should I eat sushi")
+    courtesy: bool = False  # yields to anything else the message says ("thanks. what are the side effects")
 
 
 class Normalized(str):
@@ -192,6 +193,7 @@ class Matcher:
         self._own_words = frozenset(own_words)
         self._safety = {e.target: e.safety for e in entries if e.safety}
         self._subjects = {e.target for e in entries if e.subject}
+        self._courtesies = {e.target for e in entries if e.courtesy}
         # Cues as written (for the whole message, and phrases with a typo) and as stems.
         self._phrases: dict[str, dict[str, set[Target]]] = {"sms": {}, "voice": {}}
         for entry in entries:
@@ -465,12 +467,14 @@ class Matcher:
         def rank(item):
             """Intents are checked before topics: the whole message as a keyword or synonym
             first, then an intent's own words, then the best score, where a specific topic
-            beats its broad menu; on a tie, what the message says first."""
+            beats its broad menu; on a tie, what the message says first. A courtesy comes last."""
             target, s = item
             whole_message = s.score >= 1.0 and s.how in ("exact", "typo")
             tier = 2 if whole_message else 1 if target.kind == "intent" and s.strong else 0
             if tier == 1 and target in self._subjects:
                 tier = 1.5  # a subject the articles lack, however the question is framed
+            if target in self._courtesies and not whole_message:
+                tier = -1  # a courtesy is the answer only when nothing else is
             value = s.score + (INTENT_EDGE if target.kind == "intent" else 0.0)
             if target.kind == "menu" and not whole_message:
                 value -= MENU_HANDICAP
@@ -487,9 +491,10 @@ class Matcher:
         if safety:
             target, s = max(safety, key=lambda item: (item[1].score, self._safety[item[0]]))
         else:
-            target, s = max(scores.items(), key=rank)
-            if s.score < (MATCH_SCORE if s.cue else EXAMPLE_SCORE):
+            enough = [(t, x) for t, x in scores.items() if x.score >= (MATCH_SCORE if x.cue else EXAMPLE_SCORE)]
+            if not enough:
                 return None
+            target, s = max(enough, key=rank)
         also = None
         if target.kind == "intent":
             named = [(t, x) for t, x in scores.items() if t.kind in ("topic", "menu")

@@ -24,8 +24,8 @@ from .engine.understand import understand
 
 SAFE_RECALL = ("emergency", "crisis", "opt_out")  # each must be found every time
 FALSE_ALARMS = ("crisis", "emergency")  # never given to a message that is not one
-THRESHOLD = 0.80  # every other label (measured: 81.8% at worst, how-it-works 9 of 11)
-ALL_THRESHOLD = 0.99  # all the messages together (measured: 99.3%, 445 of 448)
+THRESHOLD = 0.80  # every other label (measured: 83.3% at worst, how-it-works 10 of 12)
+ALL_THRESHOLD = 0.99  # all the messages together (measured: 99.0%, 616 of 622)
 NOTHING = "nothing"  # what a message no label fits reaches: the menu
 
 

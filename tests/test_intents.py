@@ -508,12 +508,16 @@ def test_an_overdose_said_in_plain_words_gets_911_first_by_text_and_by_phone(app
     assert caller.say(words).said.startswith(HEARD_FIRST[lang])
 
 
-def test_the_emergency_words_say_very_sick_or_a_fever_or_chills_in_both_languages_and_channels():
+def test_the_emergency_words_say_a_fever_chills_or_any_other_symptom_in_both_languages_and_channels():
+    """Third reading H2: yellow eyes, a bad cough, not eating are new problems after treatment
+    too; the provider's sentence names any symptom, not only a fever or chills."""
     en, es = LIB.language("en").intents["emergency"], LIB.language("es").intents["emergency"]
     for words in (en.text, en.speech):
-        assert "If you feel very sick or have a fever or chills after treatment" in " ".join(words.split())
+        assert "If you have a fever, chills or any other symptom after treatment, call your health care provider right away" \
+            in " ".join(words.split())
     for words in (es.text, es.speech):
-        assert "Si está muy mal o tiene fiebre o escalofríos tras el tratamiento" in " ".join(words.split())
+        assert "Si tras el tratamiento tiene fiebre, escalofríos u otro síntoma, llame enseguida a su proveedor de atención médica" \
+            in " ".join(words.split())
 
 
 @pytest.mark.parametrize("words, starts", [
@@ -524,3 +528,152 @@ def test_the_emergency_words_say_very_sick_or_a_fever_or_chills_in_both_language
 def test_what_a_reader_found_answered_wrongly_gets_its_answer(twilio, words, starts):
     [reply] = twilio.text(words, number="+15555550179")
     assert reply.startswith(starts), reply
+
+
+# -- the third reading (issue 20): what a fresh reader still found ----------------------------------
+def _text(twilio, words, number="+15555550181", spanish=False):
+    if spanish:
+        twilio.text("ESPANOL", number=number)
+    return twilio.text(words, number=number)[-1]
+
+
+def _heard(app, words, lang, number="+15555550182"):
+    caller = Caller(app, number=number)
+    caller.call()
+    if lang == "es":
+        caller.press("6")
+    return caller.say(words).said
+
+
+def _words(lang, intent, field="text"):
+    return " ".join(getattr(LIB.language(lang).intents[intent], field).split())
+
+
+@pytest.mark.parametrize("lang, words, starts", [
+    ("en", "thanks. what are the side effects", "Side effects are different for each patient"),
+    ("en", "god bless. where can i find a clinical trial", None),
+    ("en", "good night, my mom is so scared about her infusion tomorrow", "It is normal to feel scared"),
+    ("es", "buenas noches mi mamá está muy asustada", "Es normal sentir miedo"),
+    ("es", "gracias. y cuáles son los efectos secundarios", "Los efectos varían"),
+])
+def test_a_courtesy_first_never_swallows_the_message(app, twilio, lang, words, starts):
+    """H1: "thanks" or "buenas noches" opening a message is a courtesy; what follows is what the
+    message asks, by text and on the phone. Alone, the courtesy is still thanked."""
+    reply = _text(twilio, words, spanish=lang == "es")
+    thanks = LIB.language(lang).intents["thanks"]
+    assert not reply.startswith(thanks.text[:8]), reply
+    if starts:
+        assert reply.startswith(starts), reply
+    assert not _heard(app, words, lang).startswith(thanks.speech[:8])
+    assert meaning(LIB.language(lang), "thank you so much" if lang == "en" else "muchas gracias") == ("intent", "thanks")
+
+
+def test_a_courtesy_is_marked_on_its_entry_and_yields_to_anything_else_understood():
+    polite, topic = Target("intent", "polite"), Target("topic", "side")
+    entries = [Entry(polite, cues=("thanks",), courtesy=True), Entry(topic, cues=("side effects",))]
+    assert Matcher(entries).understand("thanks. what are the side effects").target == topic
+    assert Matcher(entries).understand("thanks so much").target == polite
+    plain = [Entry(polite, cues=("thanks",)), Entry(topic, cues=("side effects",))]
+    assert Matcher(plain).understand("thanks. what are the side effects").target == polite
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "my stomach hurts really bad since the infusion"), ("en", "his eyes look yellow"),
+    ("en", "i have a bad cough since my immunotherapy"), ("en", "my skin is peeling and blistering"),
+    ("en", "ive had a fever for 5 hours"), ("en", "i cant eat anything since my treatment"),
+    ("en", "my fingers are numb since treatment"), ("en", "should i call poison control"),
+    ("en", "my daughter took extra of my pain pills"),
+    ("es", "veo todo borroso desde ayer"), ("es", "tengo mucha tos desde el tratamiento"),
+    ("es", "me duele mucho la barriga"), ("es", "se tomó unas pastillas mías"),
+    ("es", "creo que mi hijo tomó una sobredosis"), ("es", "mi hijo tomó veneno"),
+])
+def test_a_symptom_said_in_plain_words_gets_911_and_the_provider_first(app, twilio, lang, words):
+    """H2, H3 and H5: symptoms after treatment (before: not understood, a topic, the cost words
+    for "5 hours", the referral number for "numb"), and medicine or poison someone else took
+    (Spanish "sobredosis" was a crisis: an overdose is 911 first, as in English)."""
+    reply = _text(twilio, words, spanish=lang == "es")
+    assert reply.startswith(EMERGENCY_FIRST[lang]), reply
+    assert ("right away" if lang == "en" else "enseguida") in reply
+    assert _heard(app, words, lang).startswith(HEARD_FIRST[lang])
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "does the shot hurt really bad"), ("en", "what cant i eat during treatment"),
+    ("en", "the waiting is unbearable"), ("es", "me duele mucho ver a mi mamá así"),
+    ("es", "la quimio es un veneno"), ("es", "con mucho dolor les cuento que mi mamá falleció"),
+    ("es", "la inmunoterapia da mucha tos"),
+])
+def test_the_new_danger_words_raise_no_alarm_where_there_is_none(lang, words):
+    assert meaning(LIB.language(lang), words) not in (("intent", "emergency"), ("intent", "crisis"))
+
+
+def test_words_not_understood_say_who_to_call_by_text_and_on_the_phone(app, twilio):
+    """H2: "we did not understand" is never the whole answer: it may have been about how someone
+    feels. On the phone, the main menu's reprompt offers the other language again."""
+    for lang, unwell in (("en", "If you feel unwell, call your health care provider. In an emergency, call 911."),
+                         ("es", "Si se siente mal, llame a su proveedor de atención médica. En una emergencia, llame al 911.")):
+        reply = _text(twilio, "xq zzv plof", number=f"+1555555019{lang == 'es':d}", spanish=lang == "es")
+        assert unwell in reply, reply
+    caller = Caller(app, number="+15555550183")
+    caller.call()
+    heard = caller.say("xq zzv plof").said
+    assert "call your health care provider" in heard and "emergency" in heard
+    assert "Para español, oprima seis" in heard
+    assert "Para español, oprima seis" in caller.wait().said  # after a silence too
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "i give up"), ("en", "im losing hope"), ("en", "whats the point anymore"),
+    ("es", "ya no aguanto"), ("es", "me doy por vencida"), ("es", "ya no puedo con esto"),
+])
+def test_losing_hope_gets_the_kind_words_with_988(app, twilio, lang, words):
+    """H4: before, not understood. The feelings words now end with 988 for someone who feels they
+    cannot go on, in both languages and on both channels."""
+    reply = _text(twilio, words, spanish=lang == "es")
+    assert reply.startswith(_words(lang, "feelings")[:20]) and "988" in reply, reply
+    spoken_988 = "nine eight eight" if lang == "en" else "nueve ocho ocho"
+    assert "988" in _words(lang, "feelings") and spoken_988 in _words(lang, "feelings", "speech")
+    heard = _heard(app, words, lang)
+    assert heard.startswith(_words(lang, "feelings", "speech")[:20]) and spoken_988 in heard
+
+
+@pytest.mark.parametrize("lang, text, found", [
+    ("es", "ya no quiero seguir", ("intent", "crisis")),
+    ("es", "no quiero seguir así", ("intent", "crisis")),
+    ("es", "no quiero seguir con la quimio", ("intent", "personal")),
+    ("es", "no quiero seguir con el tratamiento", ("intent", "personal")),
+    ("es", "quiero tomarme una sobredosis", ("intent", "crisis")),
+    ("en", "whats the point of immunotherapy", ("topic", "immunotherapy")),
+    ("en", "can i give up smoking first", ("intent", "personal")),
+    ("en", "should i give up chemo for immunotherapy", ("intent", "personal")),
+    ("es", "estoy triste y necesito hablar con alguien", ("intent", "feelings")),
+    ("en", "my husband is in the hospital since yesterday", ("intent", "feelings")),
+    ("es", "mi mamá está en el hospital", ("intent", "feelings")),
+    ("en", "please help me", ("command", "help")),
+    ("es", "necesito ayuda", ("command", "help")),
+    ("es", "es segura la inmunoterapia", ("topic", "side-effects")),
+])
+def test_what_the_third_reader_found_reaches_what_it_means(lang, text, found):
+    assert meaning(LIB.language(lang), text) == found
+
+
+def test_asking_for_help_in_so_many_words_gets_the_help_reply_with_911(twilio):
+    for words, number in (("please help me", "+15555550184"), ("necesito ayuda", "+15555550185")):
+        reply = _text(twilio, words, number=number)
+        assert "911" in reply and "1-866-820-4505" in reply, reply
+
+
+def test_the_cancer_back_on_the_phone_is_met_kindly_not_taken_for_back(app):
+    caller = Caller(app, number="+15555550186")
+    caller.call()
+    caller.press("2")  # a menu where "back" is a command
+    heard = caller.say("my cancer is back").said
+    assert heard.startswith("It is normal to feel scared"), heard
+
+
+@pytest.mark.parametrize("chosen", [True, False])
+def test_spanish_words_understood_by_an_english_term_are_answered_in_spanish(twilio, chosen):
+    """H6: "el doctor dice que tengo stage 4" is understood by the English words ("stage 4") and
+    was answered in English, even to a texter who chose Spanish."""
+    reply = _text(twilio, "el doctor dice que tengo stage 4", number=f"+1555555018{7 + chosen}", spanish=chosen)
+    assert reply.startswith("Esta línea no puede dar consejos médicos."), reply

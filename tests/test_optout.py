@@ -48,6 +48,11 @@ ASKS_TO_STOP = [
     ("quit it", "en"),
     ("bórrenme de la lista", "es"),
     ("número equivocado", "es"),
+    # The third reading: wanting the texts not to go on (before: the feelings words, or nothing)
+    ("no quiero seguir recibiendo mensajes", "es"),
+    ("ya no quiero que sigan mandando mensajes", "es"),
+    ("i dont want to keep getting these texts", "en"),
+    ("I don't want to continue receiving messages", "en"),
 ]
 
 ABOUT_CARE = [
@@ -98,6 +103,9 @@ ABOUT_CARE = [
     "no more chemo for me, what else is there",
     "the itching will not stop, is that normal",
     "no me dejan de doler las piernas",
+    "no quiero seguir con el tratamiento",
+    "ya no quiero seguir",
+    "i dont want to continue my treatment",
 ]
 
 

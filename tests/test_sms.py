@@ -55,12 +55,15 @@ def test_menu_lists_keywords_with_what_they_bring(twilio):
     assert "SIDE: side effects" in sub and "GIVEN: how it is given" in sub and "MENU: all topics" in sub
 
 
-def test_unknown_text_gets_the_menu_and_a_suggestion(twilio):
+def test_unknown_text_gets_who_to_call_a_suggestion_and_the_way_to_the_topics(twilio):
+    """Third reading H2: words the line does not understand may be about how someone feels
+    ("my eyes are yellow"): never only "we did not understand"."""
     [reply] = twilio.text("sdie")
-    assert reply.startswith("Sorry, we did not understand. Try the word SIDE.")
-    assert "TRIALS: clinical trials" in reply
+    assert reply == ("Sorry, we did not understand. If you feel unwell, call your health care provider. "
+                     "In an emergency, call 911. Try the word SIDE. Reply MENU for topics.")
     [reply] = twilio.text("qqqq zzzz")
-    assert "Try the word" not in reply and "Reply with a word" in reply
+    assert "Try the word" not in reply and "call your health care provider" in reply and "911" in reply
+    assert reply.endswith("Reply MENU for topics.")
 
 
 def test_help_names_the_line_what_it_sends_how_to_stop_rates_and_the_office(twilio):

@@ -66,6 +66,19 @@ def test_almost_half_is_of_the_patients_with_melanoma_or_kidney_cancer_and_other
         assert speech.index("melanoma") < speech.index("50")
 
 
+def test_almost_half_were_patients_whose_cancer_had_spread_and_it_seemed_so():
+    """Third reading: the article's almost 50 percent are patients with metastatic melanoma or
+    kidney cancer, and the treatment "appears to be capable": a texter with an early melanoma must
+    not read it as their chance. English says "that spread" in the text and the speech; Spanish says
+    "parecía" in both and "metastásicos" where a caller hears it (the text has no room left in 4
+    Spanish segments: its budget is pinned by line check)."""
+    en, es = both(EN, "cell-therapy"), both(ES, "cell-therapy")
+    holds(en, r"seemed", r"(that|had) spread")
+    holds(es, r"parec[ií]a")
+    lacks(es, r"\bpodría\b")
+    assert "metastásicos" in said("es", "cell-therapy")
+
+
 def test_trials_name_the_articles_cancers_and_say_trial_and_the_number():
     en, es = both(EN, "trials"), both(ES, "trials")
     holds(en, r"metastatic solid cancers of the gastrointestinal tract", r"ovarian cancer", r"\btrials?\b",
@@ -398,7 +411,7 @@ def test_cells_says_who_almost_half_were_and_some_responses_to_a_texter_and_a_ca
 
     twilio = Twilio(app)
     [english] = twilio.text("CELLS")[-1:]
-    assert re.search(r"almost 50% of them \(melanoma, kidney cancer\)", english)
+    assert re.search(r"almost 50% of them \(melanoma, kidney cancer that spread\)", english)
     assert "Colon, liver, breast: some responses" in english
     twilio.text("ESPANOL", number="+15555550199")
     [spanish] = twilio.text("CELULAS", number="+15555550199")[-1:]

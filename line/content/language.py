@@ -162,7 +162,7 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
     )
     # The longest "not understood" reply must still fit.
     longest = max(keywords.values(), key=len)
-    worst = " ".join([sms["not_understood"], fill(sms["suggestion"], keyword=longest)]) + "\n" + menus["main"].text
+    worst = " ".join([sms["not_understood"], fill(sms["suggestion"], keyword=longest), intents.then_menu if intents else ""])
     reader.check_sms(worst, settings.label("prompts.yaml"), 0,
                      "the reply to a text that is not understood (with the longest suggestion)", settings.budget)
     for word in words["confirmed_by_twilio"]:

@@ -57,6 +57,9 @@ SAFETY_INTENTS = ("crisis", "emergency")
 # - an intent about a subject: its own words beat another intent's frame ("should I eat sushi"
 #   is a subject the articles lack, not a personal question to ask a provider).
 SUBJECT_INTENTS = ("not_covered",)
+# - a courtesy says little: anything else the message says is the answer ("thanks. what are the
+#   side effects", "buenas noches, mi mamá está muy asustada"); it is the answer alone.
+COURTESY_INTENTS = ("thanks",)
 THEN = ("topic", "menu", "nothing")  # what follows an intent's text
 # Fixed where safety needs it: no topic content after the crisis words; the emergency words
 # always lead somewhere.
@@ -111,7 +114,7 @@ class Intent:
     def entry(self) -> Entry:
         safety = len(SAFETY_INTENTS) - SAFETY_INTENTS.index(self.id) if self.id in SAFETY_INTENTS else 0
         return Entry(Target("intent", self.id), self.cues, self.pairs, tuple(e.text for e in self.examples), self.alone,
-                     safety=safety, subject=self.id in SUBJECT_INTENTS)
+                     safety=safety, subject=self.id in SUBJECT_INTENTS, courtesy=self.id in COURTESY_INTENTS)
 
 
 @dataclass(frozen=True)
@@ -272,12 +275,14 @@ class Language:
         return self.topics.get(item_id) or self.menus[item_id]
 
     def not_understood_text(self, text: str) -> str:
+        """The reply to a text that is not understood: the words (who to call if it was about how
+        someone feels), the closest keyword if any, and where the topics are."""
         keyword = self.matcher.suggest(text)
         parts = [self.sms["not_understood"]]
         if keyword:
             parts.append(fill(self.sms["suggestion"], keyword=keyword))
-        parts.append(self.menus["main"].text)
-        return " ".join(parts[:-1]) + "\n" + parts[-1]
+        parts.append(self.intents.then_menu)
+        return " ".join(parts)
 
     def written(self) -> Iterator[Written]:
         """Every prompt, topic text and spoken summary as staff wrote it: prompts first, then

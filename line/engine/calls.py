@@ -231,6 +231,11 @@ class _Words:
         hint = [self.p["speech_hint"]] if place == "main" else []
         return intro + self.options(place) + hint
 
+    def again(self, place: str) -> list[Said | tuple[str, Key]]:
+        """The options once more, after words or a silence: on the main menu with the other
+        languages' offers first (a caller who did not follow may not speak this language)."""
+        return [*(self.language_offers() if place == "main" else []), *self.options(place)]
+
     def language_offers(self) -> list[Said]:
         """'Para español, oprima seis.': every other language offers itself, in its own voice."""
         key = self.keys["language"]
@@ -314,9 +319,9 @@ def _silence(w: _Words, limit: int) -> CallStep:
     if call.silences >= limit:
         return w.goodbye([w.p["number"]], changes=[w.usage(call.at, "silent")])
     if call.silences == 1:
-        return w.listen(call, [w.p["silence"], *w.options(call.at)])
+        return w.listen(call, [w.p["silence"], *w.again(call.at)])
     if call.silences % 4 == 0:
-        return w.listen(call, [w.p["more_time"], *w.options(call.at)])
+        return w.listen(call, [w.p["more_time"], *w.again(call.at)])
     return w.listen(call, [w.p["more_time"]])
 
 
@@ -425,5 +430,5 @@ def _wrong(w: _Words, key: str | None, unmatched: list) -> CallStep:
     said = [fill(w.p["wrong_key"], key=w.lang.spoken.key(key)) if key else w.p["not_understood"]]
     if wrong >= 3:
         said.append(fill(w.p["offer_referral"], key=w.key("referral")))
-    return w.listen(replace(call, wrong=wrong, silences=0), [*said, *w.options(call.at)],
+    return w.listen(replace(call, wrong=wrong, silences=0), [*said, *w.again(call.at)],
                     [*unmatched, w.usage(call.at, "not_understood")])

@@ -47,25 +47,46 @@ def understand(library: Library, lang: Language, words: str, channel: str, chose
                     return _meaning(other, found)
         return _meaning(lang, heard)
     # Texts: every language reads the message. A possible emergency or crisis in any language
-    # comes first; then the texter's chosen language, if it understands the words; otherwise the
-    # language whose words they are (the texter's own on a tie).
+    # comes first, in the words' own language; then the texter's chosen language, if it
+    # understands the words; otherwise the language whose words they are (the texter's own on a
+    # tie), answered in that language whichever reading understood them: "el doctor dice que
+    # tengo stage 4" is understood by the English words and answered in Spanish.
     readings = sorted(((candidate.matcher.known_words(words), candidate is lang, candidate,
                         candidate.matcher.understand(words, "sms")) for candidate in library.languages.values()),
                       key=lambda r: r[:2], reverse=True)
     understood = [r for r in readings if r[3] is not None]
     safe = [r for r in understood if r[3].safety]
+    if safe:
+        return _meaning(safe[0][2], safe[0][3])
     own = [r for r in understood if r[1]]
-    pick = safe or (own if chosen else []) or understood
-    if pick:
-        return _meaning(pick[0][2], pick[0][3])
-    return Meaning("nothing", lang=(lang if chosen else readings[0][2]).code)
+    if chosen and own:
+        return _meaning(lang, own[0][3])
+    words_language = readings[0][2]
+    if understood:
+        return _meaning(understood[0][2], understood[0][3], words_language)
+    return Meaning("nothing", lang=(lang if chosen else words_language).code)
 
 
-def _meaning(lang: Language, found) -> Meaning:
+def _meaning(lang: Language, found, answer_in: Language | None = None) -> Meaning:
+    """What `lang`'s matcher found, answered in `answer_in` (by default `lang`) when it has the
+    same topic, menu or intent."""
     if found is None:
         return Meaning("nothing", lang=lang.code)
     target = found.target
     if target.kind == "language":
         return Meaning("language", target.id, target.id, found.how)
     also = found.also.id if found.also is not None else ""
+    if answer_in is not None and answer_in is not lang and _has(answer_in, target.kind, target.id) \
+            and (not also or _has(answer_in, "topic", also) or _has(answer_in, "menu", also)):
+        lang = answer_in
     return Meaning(target.kind, target.id, lang.code, found.how, also, found.safety)
+
+
+def _has(lang: Language, kind: str, id: str) -> bool:
+    if kind == "topic":
+        return id in lang.topics
+    if kind == "menu":
+        return id in lang.menus
+    if kind == "intent":
+        return lang.intents is not None and id in lang.intents.items
+    return True  # the spoken and written commands (MENU, help ...): every language has them
