@@ -133,7 +133,8 @@ def test_an_empty_text(content_copy):
 
 def test_a_missing_prompt(content_copy):
     edit(content_copy, PROMPTS, '  not_understood: >-\n    Sorry, we did not understand. If you feel unwell, call your health care\n'
-                                '    provider. In an emergency, call 911.\n', "")
+                                '    provider. In an emergency, call 911. If you are thinking of hurting\n'
+                                '    yourself, call or text 988.\n', "")
     only_problem(refused(content_copy), PROMPTS, line_of(content_copy, PROMPTS, "sms:"), "missing field 'not_understood'")
 
 

@@ -623,7 +623,7 @@ def test_words_not_understood_say_who_to_call_by_text_and_on_the_phone(app, twil
 
 
 @pytest.mark.parametrize("lang, words", [
-    ("en", "i give up"), ("en", "im losing hope"), ("en", "whats the point anymore"),
+    ("en", "i give up"), ("en", "im losing hope"), ("en", "i have no hope left"),
     ("es", "ya no aguanto"), ("es", "me doy por vencida"), ("es", "ya no puedo con esto"),
 ])
 def test_losing_hope_gets_the_kind_words_with_988(app, twilio, lang, words):
@@ -677,3 +677,74 @@ def test_spanish_words_understood_by_an_english_term_are_answered_in_spanish(twi
     was answered in English, even to a texter who chose Spanish."""
     reply = _text(twilio, "el doctor dice que tengo stage 4", number=f"+1555555018{7 + chosen}", spanish=chosen)
     assert reply.startswith("Esta línea no puede dar consejos médicos."), reply
+
+
+# -- the fourth reading (issue 20): danger, crisis and help in everyday words ----------------------
+CRISIS_FIRST = {"en": "You matter, and you do not have to face this alone.",
+                "es": "Usted es importante y no tiene que pasar por esto a solas."}
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "I think my dad took a bunch of his oxycodone"), ("en", "my son drank some of my morphine"),
+    ("en", "my dad OD'd"), ("en", "my neighbor overdosed on something, what do i do"),
+    ("en", "I can't feel my legs"), ("en", "my face is drooping"), ("en", "my husband is not making sense"),
+    ("en", "my heart feels weird and I'm sweating"), ("en", "I feel like im dying"), ("en", "my poop is black"),
+    ("es", "creo que mi papá se tomó un montón de sus pastillas para el dolor"),
+    ("es", "mi mamá tomó pastillas de más sin querer"), ("es", "no siento las piernas"),
+    ("es", "se me nubló la vista"), ("es", "mi mamá está rara y no dice cosas con sentido"),
+    ("es", "tengo ronchas en todo el cuerpo"),
+])
+def test_danger_in_everyday_words_gets_911_first_by_text_and_by_phone(app, twilio, lang, words):
+    """Fourth reading H1, H2, H5-H7: someone else's overdose (before: not understood, the pill topic,
+    or the 988 words for a neighbour), stroke and confusion signs, a heart that feels odd with
+    sweating ("sweating" was read as a typo of the needle site's "swelling")."""
+    reply = _text(twilio, words, number="+15555550191", spanish=lang == "es")
+    assert reply.startswith(EMERGENCY_FIRST[lang]), reply
+    assert _heard(app, words, lang, number="+15555550192").startswith(HEARD_FIRST[lang])
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "i just want this to be over"), ("en", "I don't see a way out"), ("en", "I feel like a burden"),
+    ("en", "whats the point of any of this anymore"), ("en", "I have been saving up my pills"),
+    ("es", "ya no quiero seguir con esto"), ("es", "ya no le veo salida"), ("es", "me siento una carga"),
+    ("es", "para qué sigo"), ("es", "he estado guardando mis pastillas"),
+])
+def test_thoughts_of_ending_it_in_everyday_words_get_988_first_by_text_and_by_phone(app, twilio, lang, words):
+    """Fourth reading H3, H4: before, "we did not understand" or the no-advice words."""
+    reply = _text(twilio, words, number="+15555550193", spanish=lang == "es")
+    assert reply.startswith(CRISIS_FIRST[lang]), reply
+    assert _heard(app, words, lang, number="+15555550194").startswith(CRISIS_FIRST[lang])
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", "what is the point of any of these treatments"), ("en", "whats the point of immunotherapy"),
+    ("en", "this is odd"), ("en", "is immunotherapy a burden on the budget"),
+    ("es", "pueden darme más información"),
+])
+def test_the_fourth_reading_s_words_raise_no_alarm_where_there_is_none(lang, words):
+    assert meaning(LIB.language(lang), words) not in (("intent", "emergency"), ("intent", "crisis"))
+
+
+def test_words_not_understood_name_988_too_and_a_sentence_gets_no_guessed_keyword(app, twilio):
+    """Fourth reading H3, M10: the not-understood words name 988 as well as 911, by text and on the
+    phone; "Try the word ..." follows a few words only (a mistyped keyword), never a sentence the
+    line could not read, and never MENU (the menu line follows anyway)."""
+    for lang, line in (("en", "If you are thinking of hurting yourself, call or text 988."),
+                       ("es", "Si piensa en hacerse daño, llame o escriba al 988.")):
+        reply = _text(twilio, "xq zzv plof", number=f"+1555555017{lang == 'es':d}", spanish=lang == "es")
+        assert line in reply, reply
+    sentence = _text(twilio, "my cousin brought a llama to the needle party", number="+15555550172")
+    assert "Try the word" not in sentence, sentence
+    assert "Try the word SIDE." in _text(twilio, "sdie", number="+15555550173")
+    assert "Try the word MENU" not in _text(twilio, "menuu plz", number="+15555550174")
+    caller = Caller(app, number="+15555550175")
+    caller.call()
+    assert "nine eight eight" in caller.say("xq zzv plof").said
+
+
+@pytest.mark.parametrize("lang, words", [("en", "help"), ("es", "ayuda")])
+def test_a_caller_who_says_help_hears_the_greeting_again_911_first(app, lang, words):
+    """Fourth reading M5: before, the no-advice words and a topic read out."""
+    heard = _heard(app, words, lang, number="+15555550176")
+    assert ("In an emergency, hang up and call nine one one" if lang == "en" else "emergencia") in heard
+    assert "cannot give medical advice" not in heard and "no puede dar consejos" not in heard

@@ -53,6 +53,17 @@ ASKS_TO_STOP = [
     ("ya no quiero que sigan mandando mensajes", "es"),
     ("i dont want to keep getting these texts", "en"),
     ("I don't want to continue receiving messages", "en"),
+    # The fourth reading: "these" and "anything" as the whole message, and Spanish in everyday words
+    ("I don't want these anymore", "en"),
+    ("how do I stop getting these", "en"),
+    ("I want out of these messages", "en"),
+    ("please dont send me anything else", "en"),
+    ("you can stop now", "en"),
+    ("por favor quítenme de la lista", "es"),
+    ("no quiero recibir esto", "es"),
+    ("cómo dejo de recibir estos mensajes", "es"),
+    ("dejen de molestar", "es"),
+    ("basta ya", "es"),
 ]
 
 ABOUT_CARE = [
@@ -106,6 +117,9 @@ ABOUT_CARE = [
     "no quiero seguir con el tratamiento",
     "ya no quiero seguir",
     "i dont want to continue my treatment",
+    "how do i stop getting these rashes",
+    "I don't want these side effects",
+    "i never signed up for this",
 ]
 
 

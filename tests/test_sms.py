@@ -60,7 +60,8 @@ def test_unknown_text_gets_who_to_call_a_suggestion_and_the_way_to_the_topics(tw
     ("my eyes are yellow"): never only "we did not understand"."""
     [reply] = twilio.text("sdie")
     assert reply == ("Sorry, we did not understand. If you feel unwell, call your health care provider. "
-                     "In an emergency, call 911. Try the word SIDE. Reply MENU for topics.")
+                     "In an emergency, call 911. If you are thinking of hurting yourself, call or text 988. "
+                     "Try the word SIDE. Reply MENU for topics.")
     [reply] = twilio.text("qqqq zzzz")
     assert "Try the word" not in reply and "call your health care provider" in reply and "911" in reply
     assert reply.endswith("Reply MENU for topics.")

@@ -43,7 +43,7 @@ def test_own_immune_cells_are_an_experimental_treatment_in_a_clinical_trial_told
           r"\bgave\b.*\bback\b", r"almost 50", r"other treatments (failed|had not worked)")
     lacks(en, r"\bgive patients back\b", r"\bgive them back\b", r"\bseems\b")
     holds(es, r"experimental", r"ensayo clínico", r"células inmunitarias",
-          r"devolvi(ó|eron)", r"casi el 50", r"(otros tratamientos (fallaron|no (les )?habían funcionado)|fallar otr(os tratamientos|as terapias))")
+          r"devolvi(ó|eron)", r"casi (el|al) 50", r"(otros tratamientos (fallaron|no (les )?habían funcionado)|fallar otr(os tratamientos|as terapias))")
     lacks(es, r"\bdevuelven\b", r"\bparece\b")
     # the date: in the speech, and in what a texter reads (its source line)
     assert "Jan. 2019" in EN.topics["cell-therapy"].text and "January 2019" in said("en", "cell-therapy")
@@ -57,7 +57,7 @@ def test_almost_half_is_of_the_patients_with_melanoma_or_kidney_cancer_and_other
     en, es = both(EN, "cell-therapy"), both(ES, "cell-therapy")
     holds(en, r"almost 50 ?(%|percent) of (them|these patients|those with)", r"melanoma", r"kidney cancer",
           r"colon", r"liver", r"breast", r"some responses")
-    holds(es, r"casi el 50 ?(%|por ciento)", r"melanoma", r"cáncer (renal|de riñón)",
+    holds(es, r"casi (el|al) 50 ?(%|por ciento)", r"melanoma", r"cáncer (renal|de riñón)",
           r"colon", r"hígado", r"mama", r"algunas respuestas")
     lacks(en, r"50 ?(%|percent) of (patients|people)\b", r"\bchance\b")
     lacks(es, r"50 ?(%|por ciento) de (los )?pacientes\b", r"probabilidad")
@@ -69,9 +69,9 @@ def test_almost_half_is_of_the_patients_with_melanoma_or_kidney_cancer_and_other
 def test_almost_half_were_patients_whose_cancer_had_spread_and_it_seemed_so():
     """Third reading: the article's almost 50 percent are patients with metastatic melanoma or
     kidney cancer, and the treatment "appears to be capable": a texter with an early melanoma must
-    not read it as their chance. English says "that spread" in the text and the speech; Spanish says
-    "parecía" in both and "metastásicos" where a caller hears it (the text has no room left in 4
-    Spanish segments: its budget is pinned by line check)."""
+    not read it as their chance. English says "that spread" in the text and the speech; Spanish
+    says "parecía" in both and "metastásicos" where a caller hears it: the Spanish text has no room
+    for it within 4 UCS-2 segments and every number the speech says (the 2 of IL-2 included)."""
     en, es = both(EN, "cell-therapy"), both(ES, "cell-therapy")
     holds(en, r"seemed", r"(that|had) spread")
     holds(es, r"parec[ií]a")
@@ -139,7 +139,7 @@ LIVER_OR_COLON = {"en": r"liver (cancer )?or colon", "es": r"hígado o (de )?col
 FACTS = [
     ("cell-therapy", r"other treatments (failed|had not worked)",
      r"otros tratamientos (fallaron|no (les )?habían funcionado)|fallar otr(os tratamientos|as terapias)"),
-    ("cell-therapy", r"almost 50", r"casi el 50"),
+    ("cell-therapy", r"almost 50", r"casi (el|al) 50"),
     ("results", LIVER_OR_COLON["en"], LIVER_OR_COLON["es"]),
     ("results", r"breast cancer", r"cáncer de mama"),
     ("who", r"being tested in clinical trials", r"(se probaba|se estaba probando) en ensayos clínicos"),

@@ -209,7 +209,9 @@ def entries(settings: Settings, topics: dict[str, Topic], menus: dict[str, Menu]
     found += [Entry(Target("menu", m.id), m.synonyms, examples=tuple(e.text for e in m.examples), alone=(m.keyword,))
               for m in menus.values() if m.keyword]
     found.append(Entry(Target("command", "menu"), tuple(settings.fields["menu_words"])))
-    found.append(Entry(Target("command", "help"), tuple(settings.fields.get("help_phrases", ()))))
+    # HELP said as the whole of what a caller says (a texter's HELP is the keyword rule's).
+    help_words = tuple(w.lower() for w in (settings.fields.get("sms_words") or {}).get("help", ()))
+    found.append(Entry(Target("command", "help"), tuple(settings.fields.get("help_phrases", ())), alone=help_words))
     found += [intent.entry for intent in (intents.items.values() if intents else ())]
     return found
 

@@ -69,6 +69,7 @@ THEN_REQUIRED = {"crisis": ("nothing",), "emergency": ("topic", "menu")}
 SAFETY_NUMBERS = ("911", "988")
 MIN_INTENT_EXAMPLES = 20  # per intent and language
 MIN_TOPIC_EXAMPLES = 5  # per topic and language
+SUGGEST_MAX_WORDS = 3  # "Try the word SIDE." only after a message of this many words or fewer
 
 
 def fill(template: str, **values: str) -> str:
@@ -276,10 +277,13 @@ class Language:
 
     def not_understood_text(self, text: str) -> str:
         """The reply to a text that is not understood: the words (who to call if it was about how
-        someone feels), the closest keyword if any, and where the topics are."""
-        keyword = self.matcher.suggest(text)
+        someone feels), the closest keyword if any, and where the topics are. A keyword is
+        suggested for a few words only (a mistyped keyword: "sdie"): to a whole sentence the line
+        could not read ("my son drank some of my morphine") a keyword would be a guess, and MENU is
+        said by the line that follows."""
+        keyword = self.matcher.suggest(text) if len(text.split()) <= SUGGEST_MAX_WORDS else None
         parts = [self.sms["not_understood"]]
-        if keyword:
+        if keyword and keyword != "MENU":
             parts.append(fill(self.sms["suggestion"], keyword=keyword))
         parts.append(self.intents.then_menu)
         return " ".join(parts)
