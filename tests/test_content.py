@@ -17,7 +17,7 @@ PROMPTS = "en/prompts.yaml"
 LANGUAGE = "en/language.yaml"
 SHARED = "shared.yaml"
 TREATMENT_OPTIONS = "options: [how-given, where, side-effects, needle-site]"
-SIDE_TEXT_END = "Ask your health care provider about any."
+SIDE_TEXT_END = "Ask your health care provider about any side effects."
 
 
 # -- helpers -------------------------------------------------------------------------------

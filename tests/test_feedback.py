@@ -262,8 +262,8 @@ def test_problems_for_finds_the_loaders_error_in_a_field(tmp_path):
     shutil.copytree(CONTENT, content)
     intents = content / "en" / "intents.yaml"
     body = intents.read_text(encoding="utf-8")
-    assert body.count("fainting),\n      call 911 now.") == 1
-    intents.write_text(body.replace("fainting),\n      call 911 now.", "fainting),\n      call 911 now or 555-1234."),
+    assert body.count("poison), call 911 now.") == 1
+    intents.write_text(body.replace("poison), call 911 now.", "poison), call 911 now or 555-1234."),
                        encoding="utf-8")
     loaded = load(content)
     first = field_lines("en/intents.yaml", "intents", "emergency", "text")

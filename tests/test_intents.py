@@ -209,9 +209,9 @@ def caller(app):
 
 
 @pytest.mark.parametrize("body, starts, then", [
-    ("I have a fever after my treatment what should I do", "If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.",
-     "For side effects, reply SIDE."),
-    ("chest pain", "If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.", "Reply MENU for topics."),
+    ("I have a fever after my treatment what should I do", "If this may be an emergency (trouble breathing, chest pain, fainting, too much medicine or poison), call 911 now.",
+     "Reply MENU for topics."),
+    ("chest pain", "If this may be an emergency (trouble breathing, chest pain, fainting, too much medicine or poison), call 911 now.", "Reply MENU for topics."),
     ("I want to die", "You matter, and you do not have to face this alone. Please call or text 988",
      "If you are in danger now, call 911."),
     ("I'm so scared", "It is normal to feel scared, worried or sad", "Reply MENU for topics."),
@@ -236,11 +236,11 @@ def test_a_texter_in_a_crisis_gets_no_topic_and_safety_comes_before_topics(twili
     [reply] = twilio.text("I want to end my life, what are the side effects of stopping")
     assert "988" in reply and "SIDE" not in reply and "Source:" not in reply
     [reply] = twilio.text("my mom has a fever and chills after her infusion, is that a side effect")
-    assert reply.startswith("If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.") and reply.endswith("For side effects, reply SIDE.")
+    assert reply.startswith("If this may be an emergency (trouble breathing, chest pain, fainting, too much medicine or poison), call 911 now.") and reply.endswith("Reply MENU for topics.")
 
 
 @pytest.mark.parametrize("body, starts", [
-    ("tengo fiebre alta después del tratamiento", "Si puede ser una emergencia (falta de aire, dolor de pecho, desmayo), llame ya al 911."),
+    ("tengo fiebre alta después del tratamiento", "Si puede ser una emergencia (falta de aire, dolor de pecho, desmayo, sobredosis o veneno), llame ya al 911."),
     ("quiero morirme", "Usted es importante y no tiene que pasar por esto a solas."),
     ("tengo mucho miedo", "Es normal sentir miedo, preocupación o tristeza"),
     ("mi mamá tiene cáncer, le sirve la inmunoterapia", "Esta línea no puede dar consejos médicos."),
@@ -488,8 +488,8 @@ def test_asking_who_the_line_is_gets_help(text):
 
 
 # -- the second reading (issue 20): overdoses in plain words, and what else it found -------------------
-EMERGENCY_FIRST = {"en": "If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.",
-                   "es": "Si puede ser una emergencia (falta de aire, dolor de pecho, desmayo), llame ya al 911."}
+EMERGENCY_FIRST = {"en": "If this may be an emergency (trouble breathing, chest pain, fainting, too much medicine or poison), call 911 now.",
+                   "es": "Si puede ser una emergencia (falta de aire, dolor de pecho, desmayo, sobredosis o veneno), llame ya al 911."}
 HEARD_FIRST = {"en": "If this may be an emergency, like trouble breathing", "es": "Si puede ser una emergencia, como falta de aire"}
 
 
@@ -748,3 +748,27 @@ def test_a_caller_who_says_help_hears_the_greeting_again_911_first(app, lang, wo
     heard = _heard(app, words, lang, number="+15555550176")
     assert ("In an emergency, hang up and call nine one one" if lang == "en" else "emergencia") in heard
     assert "cannot give medical advice" not in heard and "no puede dar consejos" not in heard
+
+
+# -- the fifth reading (issue 20) --------------------------------------------------------------------
+@pytest.mark.parametrize("body, first, then", [
+    ("my son ate some pills", "too much medicine or poison), call 911 now.", "Reply MENU for topics."),
+    ("my daughter drank the cough syrup", "too much medicine or poison), call 911 now.", "Reply MENU for topics."),
+    ("my son swallowed my pills", "too much medicine or poison), call 911 now.", "Reply MENU for topics."),
+])
+def test_a_swallowed_medicine_is_911_named_in_so_many_words_then_the_menu_never_a_topic_on_pills(twilio, body, first, then):
+    [reply] = twilio.text(body)
+    assert first in reply and reply.endswith(then) and "GIVEN" not in reply
+
+
+def test_spanish_swallowed_syrup_and_a_racing_heart_are_911_with_poison_named_then_the_menu(twilio):
+    twilio.text("ESPANOL", number="+15555550177")
+    for body in ("mi bebé se tomó el jarabe", "me late muy rápido el corazón"):
+        [reply] = twilio.text(body, number="+15555550177")
+        assert "(falta de aire, dolor de pecho, desmayo, sobredosis o veneno), llame ya al 911." in reply, reply
+        assert reply.endswith("Escriba MENU para ver los temas.") and "COMO" not in reply, reply
+
+
+def test_a_caller_hears_911_for_too_much_medicine(caller):
+    said = caller.say("my son ate some pills").said
+    assert "hang up and call nine one one now. Call nine one one too if someone took too much medicine or poison." in said

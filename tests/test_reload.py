@@ -36,7 +36,7 @@ def test_a_broken_edit_never_reaches_callers_and_is_logged_as_line_check_says(tm
     before = texter.text("SIDE")
     topic = content_copy / "en" / "topics" / "side-effects.yaml"
     edit(topic, "keyword: SIDE", "keyword: SIDE\nkeyword: AGAIN")  # a duplicate key
-    edit(topic, "Ask your health care provider about any.", "Ask your nurse about any.")
+    edit(topic, "Ask your health care provider about any side effects.", "Ask your nurse about any side effects.")
     caplog.set_level(logging.ERROR)
     assert texter.text("SIDE") == before
     assert "Welcome to the Cancer Immunotherapy Info Line" in Caller(app).call().said

@@ -271,7 +271,7 @@ def test_a_new_number_in_spanish_gets_the_spanish_notice(new_phone):
 
 def test_an_emergency_from_a_new_number_gets_its_safe_words_alone_and_the_notice_comes_next(new_phone):
     [urgent] = new_phone.text("I can't breathe")
-    assert urgent.startswith("If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.")
+    assert urgent.startswith("If this may be an emergency (trouble breathing, chest pain, fainting, too much medicine or poison), call 911 now.")
     assert new_phone.text("MENU") == [EN.sms["first_text"], EN.menus["main"].text]
     [crisis] = new_phone.text("I want to kill myself", number="+15555550998")
     assert "988" in crisis and EN.sms["first_text"] not in crisis

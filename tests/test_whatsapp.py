@@ -169,5 +169,5 @@ def test_on_whatsapp_stop_help_and_an_emergency_come_without_the_notice(app):
     assert phone.text("MENU") == [EN.menus["main"].text]
     assert phone.text("STOP", number="whatsapp:+15555550998") == [EN.sms["opted_out"]]
     [urgent] = phone.text("chest pain", number="whatsapp:+15555550997")
-    assert urgent.startswith("If this may be an emergency (trouble breathing, chest pain, fainting), call 911 now.") and EN.sms["first_text"] not in urgent
+    assert urgent.startswith("If this may be an emergency (trouble breathing, chest pain, fainting, too much medicine or poison), call 911 now.") and EN.sms["first_text"] not in urgent
     assert phone.text("MENU", number="whatsapp:+15555550997") == [EN.sms["first_text"] + "\n\n" + EN.menus["main"].text]

@@ -145,10 +145,12 @@ def load_language(reader: Reader, folder: Path, shared: Shared) -> Language | No
         opt_in_words=frozenset(w.upper() for w in words["opt_in"]),
         help_words=frozenset(w.upper() for w in words["help"]),
         confirmed_by_twilio=frozenset(w.upper() for w in words["confirmed_by_twilio"]),
-        speech_hints=", ".join([*safety_hints, *(h for h in sorted({
+        # Then the names of the topics and menus and the phone's words, then the topics' other
+        # words, as many as Twilio takes: a long list of danger words never crowds out "side effects".
+        speech_hints=", ".join(list(dict.fromkeys([*safety_hints, *sorted({
             *(t.label for t in topics.values()), *(m.label for m in menus.values() if m.keyword),
-            *(s for t in topics.values() for s in t.synonyms), *(w for ws in settings.voice_words.values() for w in ws),
-        }) if h not in safety_hints)][:MAX_HINTS]),
+            *(w for ws in settings.voice_words.values() for w in ws)}),
+            *sorted({s for t in topics.values() for s in t.synonyms})]))[:MAX_HINTS]),
         matcher=None,
         matcher_recipe=recipe,
         language_words=frozenset(normalize(w) for w in settings.fields.get("language_words", [])),
